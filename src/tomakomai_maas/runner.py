@@ -1,0 +1,220 @@
+"""Run a scenario: build the World, simulate replications, write results atomically.
+
+Results go to ``<output.dir>/<scenario>/<run-id>/``::
+
+    summary.json    KPIs: mean, 95% CI and per-replication values (byte-identical for the
+                    same scenario and seed: no timestamps, sorted keys, sorted rows)
+    manifest.json   resolved scenario, seeds, versions, git commit, wall time, status/error
+    scenario.resolved.yaml   the scenario with every default applied
+    trips.csv, legs.csv, vehicle_trips.csv, stops.csv   (or .parquet), with a
+                    ``replication`` column
+
+Everything is written into a temporary sibling folder and renamed at the end, so a failed run
+never leaves half a result and never overwrites a good one (a failed run leaves
+``<run-id>.failed/manifest.json`` with the error).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import logging
+import math
+import os
+import platform
+import shutil
+import subprocess
+import time
+import traceback
+from collections.abc import Callable, Sequence
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass
+from importlib import metadata
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import yaml
+
+from tomakomai_maas.metrics.kpi import summarise
+from tomakomai_maas.metrics.stats import aggregate_replications
+from tomakomai_maas.rng import replication_seed
+from tomakomai_maas.scenario.build import build
+from tomakomai_maas.scenario.load import resolved_dict
+from tomakomai_maas.scenario.schema import Scenario
+from tomakomai_maas.world import World
+
+__all__ = ["RunOutput", "run", "simulate_replications", "write_json", "TABLE_NAMES"]
+
+log = logging.getLogger(__name__)
+
+TABLE_NAMES = ("trips", "legs", "vehicle_trips", "stops")
+_DEPENDENCIES = ("numpy", "scipy", "pandas", "pyarrow", "networkx", "osmnx", "simpy",
+                 "matplotlib", "pydantic", "gtfs-kit")
+
+
+@dataclass(frozen=True)
+class RunOutput:
+    """Where a run was written and what it found."""
+
+    path: Path
+    summary: dict[str, Any]
+    tables: dict[str, pd.DataFrame]
+
+
+def _one_replication(world: World, seed: int) -> tuple[dict[str, float], dict[str, pd.DataFrame]]:
+    from tomakomai_maas.sim import simulate
+
+    result = simulate(world, seed)
+    tables = dict(result.tables)
+    return summarise(tables, world), tables
+
+
+def simulate_replications(world: World, seeds: Sequence[int], *, workers: int | None = None,
+                          progress: Callable[[int, int], None] | None = None
+                          ) -> list[tuple[dict[str, float], dict[str, pd.DataFrame]]]:
+    """Run ``simulate(world, seed)`` for every seed (process pool when ``workers > 1``).
+
+    Results are returned in seed order and do not depend on the number of workers.
+    """
+    n = len(seeds)
+    workers = min(n, workers if workers is not None else (os.cpu_count() or 1))
+    out: list[Any] = []
+    if workers <= 1 or n <= 1:
+        for k, s in enumerate(seeds):
+            out.append(_one_replication(world, s))
+            if progress:
+                progress(k + 1, n)
+        return out
+    with ProcessPoolExecutor(max_workers=workers) as pool:
+        futures = [pool.submit(_one_replication, world, s) for s in seeds]
+        for k, f in enumerate(futures):
+            out.append(f.result())
+            if progress:
+                progress(k + 1, n)
+    return out
+
+
+def run(sc: Scenario, *, replications: int | None = None, seed: int | None = None,
+        out_root: Path | None = None, run_id: str | None = None, workers: int | None = None,
+        cache_dir: Path | None = None, write_tables: bool = True,
+        progress: Callable[[int, int], None] | None = None) -> RunOutput:
+    """Build, simulate and write one scenario run; returns the run folder and summary."""
+    t0 = time.perf_counter()
+    n = int(replications if replications is not None else sc.replications)
+    base_seed = int(seed if seed is not None else sc.seed)
+    seeds = [replication_seed(base_seed, i) for i in range(n)]
+    root = Path(out_root if out_root is not None else sc.output.dir) / sc.name
+    rid = run_id or dt.datetime.now().strftime("%Y%m%d-%H%M%S")
+    final = root / rid
+    tmp = root / f".{rid}.tmp-{os.getpid()}"
+    manifest: dict[str, Any] = {
+        "scenario": sc.name, "run_id": rid, "seed": base_seed, "replication_seeds": seeds,
+        "started": dt.datetime.now().astimezone().isoformat(timespec="seconds"),
+        "versions": _versions(), "git_commit": _git_commit(), "platform": platform.platform(),
+        "python": platform.python_version(), "resolved_scenario": resolved_dict(sc),
+    }
+    tmp.mkdir(parents=True, exist_ok=True)
+    try:
+        world = build(sc, cache_dir=cache_dir)
+        reps = simulate_replications(world, seeds, workers=workers, progress=progress)
+        kpis = [k for k, _ in reps]
+        summary = {
+            "scenario": sc.name,
+            "title": sc.title,
+            "seed": base_seed,
+            "replications": n,
+            "replication_seeds": seeds,
+            "kpis": aggregate_replications(kpis),
+        }
+        tables = _concat_tables([t for _, t in reps])
+        write_json(tmp / "summary.json", summary)
+        (tmp / "scenario.resolved.yaml").write_text(
+            yaml.safe_dump(resolved_dict(sc), allow_unicode=True, sort_keys=False),
+            encoding="utf-8")
+        if write_tables:
+            for name, df in tables.items():
+                _write_table(df, tmp / name, sc.output.table_format)
+        manifest.update(status="ok", wall_time_s=round(time.perf_counter() - t0, 3))
+        write_json(tmp / "manifest.json", manifest)
+    except BaseException as exc:
+        manifest.update(status="failed", error=f"{type(exc).__name__}: {exc}",
+                        traceback=traceback.format_exc(),
+                        wall_time_s=round(time.perf_counter() - t0, 3))
+        failed = root / f"{rid}.failed"
+        shutil.rmtree(failed, ignore_errors=True)
+        failed.mkdir(parents=True, exist_ok=True)
+        write_json(failed / "manifest.json", manifest)
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    if final.exists():
+        old = root / f".{rid}.old-{os.getpid()}"
+        final.rename(old)
+        tmp.rename(final)
+        shutil.rmtree(old, ignore_errors=True)
+    else:
+        tmp.rename(final)
+    log.info("wrote %s", final)
+    return RunOutput(final, summary, tables)
+
+
+def write_json(path: Path, data: Any) -> None:
+    """Deterministic JSON: sorted keys, NaN/inf as null, UTF-8, trailing newline."""
+    text = json.dumps(_clean(data), sort_keys=True, indent=2, ensure_ascii=False, allow_nan=False)
+    Path(path).write_text(text + "\n", encoding="utf-8")
+
+
+def _clean(x: Any) -> Any:
+    if isinstance(x, dict):
+        return {str(k): _clean(v) for k, v in x.items()}
+    if isinstance(x, list | tuple):
+        return [_clean(v) for v in x]
+    if hasattr(x, "item") and not isinstance(x, str | bytes):  # numpy scalars
+        x = x.item()
+    if isinstance(x, float):
+        if not math.isfinite(x):
+            return None
+        return float(f"{x:.12g}")
+    return x
+
+
+def _concat_tables(per_rep: list[dict[str, pd.DataFrame]]) -> dict[str, pd.DataFrame]:
+    out: dict[str, pd.DataFrame] = {}
+    names = [n for n in TABLE_NAMES if any(n in t for t in per_rep)]
+    names += sorted({n for t in per_rep for n in t} - set(names))
+    for name in names:
+        frames = []
+        for i, t in enumerate(per_rep):
+            if name in t:
+                df = t[name].copy()
+                df.insert(0, "replication", i)
+                frames.append(df)
+        out[name] = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
+    return out
+
+
+def _write_table(df: pd.DataFrame, stem: Path, fmt: str) -> None:
+    if fmt == "parquet":
+        df.to_parquet(stem.with_suffix(".parquet"), index=False)
+    else:
+        df.to_csv(stem.with_suffix(".csv"), index=False, float_format="%.6g")
+
+
+def _versions() -> dict[str, str]:
+    out = {}
+    for name in ("tomakomai-maas", *_DEPENDENCIES):
+        try:
+            out[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            out[name] = "not installed"
+    return out
+
+
+def _git_commit() -> str | None:
+    here = Path(__file__).resolve().parent
+    try:
+        res = subprocess.run(["git", "rev-parse", "HEAD"], cwd=here, capture_output=True,
+                             text=True, timeout=5, check=False)
+    except (OSError, subprocess.SubprocessError):
+        return None
+    return res.stdout.strip() or None if res.returncode == 0 else None

@@ -1,0 +1,219 @@
+"""Load, override and validate scenario files.
+
+``load_scenario(path, overrides=["operations.holding=false"])`` reads YAML safely, applies
+``--set`` style overrides, validates against :class:`~tomakomai_maas.scenario.schema.Scenario`
+and resolves relative paths against the scenario file's folder. Every problem is collected and
+reported at once in a :class:`~tomakomai_maas.errors.ScenarioError` naming the file, the field
+path, the bad value and what is allowed (with a "did you mean" for misspelt keys).
+"""
+
+from __future__ import annotations
+
+import difflib
+import os
+from collections.abc import Iterable, Mapping
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import BaseModel, ValidationError
+
+from tomakomai_maas.errors import ScenarioError
+from tomakomai_maas.scenario.schema import Scenario
+
+__all__ = ["load_scenario", "scenario_from_dict", "apply_overrides", "resolved_dict"]
+
+
+def load_scenario(path: str | os.PathLike[str], overrides: Iterable[str] = ()) -> Scenario:
+    """Read, override, validate and resolve a scenario file."""
+    path = Path(path)
+    if not path.is_file():
+        hint = ""
+        if path.parent.is_dir():
+            near = difflib.get_close_matches(path.name, [p.name for p in path.parent.iterdir()], 3)
+            if near:
+                hint = f" Did you mean: {', '.join(near)}?"
+        raise ScenarioError(f"{path}: scenario file not found.{hint}")
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ScenarioError(f"{path}: cannot read scenario file: {exc}") from exc
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        where = ""
+        mark = getattr(exc, "problem_mark", None)
+        if mark is not None:
+            where = f" (line {mark.line + 1}, column {mark.column + 1})"
+        problem = getattr(exc, "problem", None) or str(exc)
+        raise ScenarioError(f"{path}: not valid YAML{where}: {problem}") from exc
+    if not isinstance(data, dict):
+        raise ScenarioError(
+            f"{path}: a scenario file must be a mapping of sections (name:, service:, lines:, ...),"
+            f" got {type(data).__name__}"
+        )
+    data = apply_overrides(data, overrides, source=str(path))
+    return scenario_from_dict(data, source=path)
+
+
+def apply_overrides(data: dict[str, Any], overrides: Iterable[str], *,
+                    source: str = "scenario") -> dict[str, Any]:
+    """Apply ``key.path=value`` overrides (values parsed as YAML) to a raw scenario dict."""
+    out = _deepcopy(data)
+    problems = []
+    for item in overrides:
+        if "=" not in item:
+            problems.append(f"--set {item!r}: expected KEY=VALUE, e.g. operations.holding=false")
+            continue
+        key, raw = item.split("=", 1)
+        try:
+            value = yaml.safe_load(raw) if raw.strip() else ""
+        except yaml.YAMLError:
+            value = raw
+        parts = [p for p in key.strip().split(".") if p]
+        if not parts:
+            problems.append(f"--set {item!r}: empty key")
+            continue
+        node: Any = out
+        for part in parts[:-1]:
+            if isinstance(node, list):
+                if not part.isdigit() or int(part) >= len(node):
+                    problems.append(f"--set {key}: index {part!r} out of range (list of {len(node)})")
+                    break
+                node = node[int(part)]
+            else:
+                if part not in node or node[part] is None:
+                    node[part] = {}
+                node = node[part]
+        else:
+            last = parts[-1]
+            if isinstance(node, list):
+                if not last.isdigit() or int(last) >= len(node):
+                    problems.append(f"--set {key}: index {last!r} out of range (list of {len(node)})")
+                    continue
+                node[int(last)] = value
+            else:
+                node[last] = value
+    if problems:
+        raise ScenarioError(f"{source}: invalid overrides", problems)
+    return out
+
+
+def scenario_from_dict(data: Mapping[str, Any], *, source: str | os.PathLike[str] | None = None
+                       ) -> Scenario:
+    """Validate a raw dict; relative paths resolve against ``source``'s folder (or the cwd)."""
+    label = str(source) if source is not None else "<scenario>"
+    try:
+        sc = Scenario.model_validate(dict(data))
+    except ValidationError as exc:
+        problems = [_describe(err, label) for err in exc.errors()]
+        raise ScenarioError(f"{label}: {len(problems)} problem(s) in the scenario", problems) from None
+    base = Path(source).resolve().parent if source is not None else Path.cwd()
+    return _resolve_paths(sc, base, Path(source).resolve() if source is not None else None)
+
+
+def resolved_dict(sc: Scenario) -> dict[str, Any]:
+    """The fully resolved scenario (every default applied) as JSON-ready data."""
+    return sc.model_dump(mode="json")
+
+
+# ----------------------------------------------------------------------------- internals
+
+def _deepcopy(x: Any) -> Any:
+    if isinstance(x, dict):
+        return {k: _deepcopy(v) for k, v in x.items()}
+    if isinstance(x, list):
+        return [_deepcopy(v) for v in x]
+    return x
+
+
+def _fmt_loc(loc: tuple[Any, ...]) -> str:
+    out = ""
+    for part in loc:
+        if isinstance(part, int):
+            out += f"[{part}]"
+        else:
+            out += ("." if out else "") + str(part)
+    return out or "<top level>"
+
+
+def _model_at(loc: tuple[Any, ...]) -> type[BaseModel] | None:
+    """The pydantic model that owns the field at ``loc`` (for listing valid keys)."""
+    import typing
+
+    model: Any = Scenario
+    for part in loc:
+        if isinstance(part, int) or model is None:
+            continue
+        if not (isinstance(model, type) and issubclass(model, BaseModel)):
+            return None
+        field = model.model_fields.get(str(part))
+        if field is None:
+            return model
+        ann = field.annotation
+        model = _unwrap_model(ann, typing)
+    return model if isinstance(model, type) and issubclass(model, BaseModel) else None
+
+
+def _unwrap_model(ann: Any, typing: Any) -> Any:
+    if isinstance(ann, type) and issubclass(ann, BaseModel):
+        return ann
+    for arg in typing.get_args(ann):
+        m = _unwrap_model(arg, typing)
+        if m is not None:
+            return m
+    return None
+
+
+def _describe(err: Mapping[str, Any], label: str) -> str:
+    loc = tuple(err.get("loc", ()))
+    where = _fmt_loc(loc)
+    typ = err.get("type", "")
+    value = err.get("input")
+    if typ == "extra_forbidden":
+        parent = _model_at(loc[:-1])
+        key = str(loc[-1])
+        valid = sorted(parent.model_fields) if parent else []
+        valid = [v for v in valid if v != "source_file"]
+        near = difflib.get_close_matches(key, valid, n=1, cutoff=0.5)
+        hint = f" Did you mean '{near[0]}'?" if near else ""
+        return (f"{label}: {where}: unknown key '{key}'.{hint} "
+                f"Allowed keys here: {', '.join(valid)}")
+    if typ == "missing":
+        return f"{label}: {where}: required field is missing"
+    msg = str(err.get("msg", "invalid value"))
+    shown = repr(value)
+    if len(shown) > 80:
+        shown = shown[:77] + "..."
+    return f"{label}: {where}: {msg} (got {shown})"
+
+
+def _resolve_paths(sc: Scenario, base: Path, source: Path | None) -> Scenario:
+    def res(p: Path | None) -> Path | None:
+        if p is None:
+            return None
+        p = Path(os.path.expanduser(str(p)))
+        return p if p.is_absolute() else (base / p).resolve()
+
+    lines = [ln.model_copy(update={"gtfs": res(ln.gtfs)}) for ln in sc.lines]
+    demand = sc.demand.model_copy(update={"trips_csv": res(sc.demand.trips_csv)})
+    output = sc.output.model_copy(update={"dir": res(sc.output.dir)})
+    network = sc.network
+    src = network.source
+    if not src.startswith(("embedded:", "place:")) and not _looks_like_point(src):
+        candidate = res(Path(src))
+        if candidate is not None and candidate.exists():
+            network = network.model_copy(update={"source": str(candidate)})
+    return sc.model_copy(update={"lines": lines, "demand": demand, "output": output,
+                                 "network": network, "source_file": source})
+
+
+def _looks_like_point(s: str) -> bool:
+    parts = s.split(",")
+    if len(parts) != 3:
+        return False
+    try:
+        [float(p) for p in parts]
+    except ValueError:
+        return False
+    return True
