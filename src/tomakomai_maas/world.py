@@ -148,6 +148,7 @@ class WeatherState:
     takeover_multiplier: float = 1.0
     sudden_stop_multiplier: float = 1.0
     suspend_autonomous: bool = False  # AV service suspended (as 上士幌町 does in snowfall)
+    ev_energy_factor: float = 1.0  # multiplies EV kWh/km (heating in winter); 1.0 = none
 
 
 @dataclass(frozen=True)
