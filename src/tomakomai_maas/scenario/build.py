@@ -77,7 +77,7 @@ class BuildContext:
 
 def resolve_vehicle_types(sc: Scenario, problems: list[str]) -> dict[str, VehicleType]:
     """Scenario vehicle types (preset + overrides) plus every preset under its own name."""
-    from tomakomai_maas.supply.vehicles import PRESETS
+    from tomakomai_maas.supply.vehicles import VEHICLE_TYPES as PRESETS
 
     label = _label(sc)
     types: dict[str, VehicleType] = dict(PRESETS)
