@@ -153,3 +153,38 @@ def test_calendar_operating_days_thu_sun_with_gap() -> None:
     # Dec 5-21: Thu 5,12,19 / Fri 6,13,20 / Sat 7,14,21 / Sun 8,15 -> 11 (facts §1.4: 11 in Dec)
     assert sum(1 for d in days if d.month == 12) == 11
     assert len(days) == 35  # facts §1.4 [I]: 35 planned service days
+
+
+def test_extends_deep_merges_and_replaces_lists(tmp_path: Path) -> None:
+    base_dir = tmp_path / "base"
+    base_dir.mkdir()
+    write(base_dir, MINIMAL + "operations: {dwell_fixed_s: 7, holding: false}\n"
+          "lines:\n  - gtfs: feeds/a\n    vehicle_type: x\n"
+          "assumptions: [one, two]\n", "base.yaml")
+    child = write(tmp_path, "extends: base/base.yaml\nname: child\n"
+                  "operations: {holding: true}\nassumptions: [three]\n", "child.yaml")
+    sc = load_scenario(child)
+    assert sc.name == "child"
+    assert sc.operations.dwell_fixed_s == 7 and sc.operations.holding is True
+    assert sc.assumptions == ["three"]  # lists are replaced, not appended
+    # the base's relative path resolves against the base file's folder
+    assert sc.lines[0].gtfs == (base_dir / "feeds" / "a").resolve()
+
+
+def test_extends_cycle_and_missing_base(tmp_path: Path) -> None:
+    write(tmp_path, "extends: b.yaml\n" + MINIMAL, "a.yaml")
+    write(tmp_path, "extends: a.yaml\n" + MINIMAL, "b.yaml")
+    with pytest.raises(ScenarioError, match=r"extends: cycle in scenario inheritance: .*a\.yaml "
+                       r"-> .*b\.yaml -> .*a\.yaml"):
+        load_scenario(tmp_path / "a.yaml")
+    p = write(tmp_path, "extends: nowhere.yaml\n" + MINIMAL, "c.yaml")
+    with pytest.raises(ScenarioError, match=r"extends: base scenario 'nowhere\.yaml' not found"):
+        load_scenario(p)
+
+
+def test_override_of_missing_field_in_extended_scenario(tmp_path: Path) -> None:
+    write(tmp_path, MINIMAL, "base.yaml")
+    child = write(tmp_path, "extends: base.yaml\nname: c\n", "c.yaml")
+    with pytest.raises(ScenarioError, match=r"journey\.max_walk: unknown key 'max_walk'\. "
+                       r"Did you mean 'max_walk_m'\?"):
+        load_scenario(child, ["journey.max_walk=300"])

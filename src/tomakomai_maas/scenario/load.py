@@ -27,6 +27,12 @@ __all__ = ["load_scenario", "scenario_from_dict", "apply_overrides", "resolved_d
 def load_scenario(path: str | os.PathLike[str], overrides: Iterable[str] = ()) -> Scenario:
     """Read, override, validate and resolve a scenario file."""
     path = Path(path)
+    data = _read_with_extends(path, ())
+    data = apply_overrides(data, overrides, source=str(path))
+    return scenario_from_dict(data, source=path)
+
+
+def _read_yaml_mapping(path: Path) -> dict[str, Any]:
     if not path.is_file():
         hint = ""
         if path.parent.is_dir():
@@ -52,8 +58,66 @@ def load_scenario(path: str | os.PathLike[str], overrides: Iterable[str] = ()) -
             f"{path}: a scenario file must be a mapping of sections (name:, service:, lines:, ...),"
             f" got {type(data).__name__}"
         )
-    data = apply_overrides(data, overrides, source=str(path))
-    return scenario_from_dict(data, source=path)
+    return data
+
+
+def _read_with_extends(path: Path, chain: tuple[Path, ...]) -> dict[str, Any]:
+    """Read ``path`` and merge it over the file its ``extends:`` names (recursively).
+
+    Paths in each file are made absolute against that file's folder before merging, so a
+    base scenario's relative paths keep pointing where its author meant.
+    """
+    real = path.resolve()
+    if real in chain:
+        cycle = " -> ".join(str(p) for p in (*chain, real))
+        raise ScenarioError(f"{chain[-1]}: extends: cycle in scenario inheritance: {cycle}")
+    data = _absolutise(_read_yaml_mapping(path), real.parent)
+    parent = data.pop("extends", None)
+    if parent is None:
+        return data
+    if not isinstance(parent, str) or not parent.strip():
+        raise ScenarioError(f"{path}: extends: must be the path of a base scenario file "
+                            f"(relative to this file), got {parent!r}")
+    base_path = Path(parent) if Path(parent).is_absolute() else real.parent / parent
+    if not base_path.is_file():
+        raise ScenarioError(f"{path}: extends: base scenario {parent!r} not found "
+                            f"(looked for {base_path})")
+    base = _read_with_extends(base_path, (*chain, real))
+    return _deep_merge(base, data)
+
+
+def _deep_merge(base: dict[str, Any], over: dict[str, Any]) -> dict[str, Any]:
+    """Mappings merge key by key; lists and scalars in ``over`` replace those in ``base``."""
+    out = _deepcopy(base)
+    for k, v in over.items():
+        if isinstance(v, dict) and isinstance(out.get(k), dict):
+            out[k] = _deep_merge(out[k], v)
+        else:
+            out[k] = _deepcopy(v)
+    return out
+
+
+def _absolutise(data: dict[str, Any], base: Path) -> dict[str, Any]:
+    """Make the known path fields of one raw scenario file absolute (before merging)."""
+    def fix(v: Any) -> Any:
+        if isinstance(v, str) and v and not Path(os.path.expanduser(v)).is_absolute():
+            return str((base / v).resolve())
+        return v
+
+    out = _deepcopy(data)
+    for line in out.get("lines") or []:
+        if isinstance(line, dict) and "gtfs" in line:
+            line["gtfs"] = fix(line["gtfs"])
+    for sec, key in (("demand", "trips_csv"), ("output", "dir")):
+        if isinstance(out.get(sec), dict) and out[sec].get(key) is not None:
+            out[sec][key] = fix(out[sec][key])
+    net = out.get("network")
+    if isinstance(net, dict) and isinstance(net.get("source"), str):
+        src = net["source"]
+        if (not src.startswith(("embedded:", "place:")) and not _looks_like_point(src)
+                and (base / src).exists()):
+            net["source"] = str((base / src).resolve())
+    return out
 
 
 def apply_overrides(data: dict[str, Any], overrides: Iterable[str], *,
