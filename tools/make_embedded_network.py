@@ -7,8 +7,9 @@ Reads ``tools/network_spec.yaml`` (landmarks, corridors, street grids) and write
   ``osmnx.graph_from_xml``;
 * ``src/tomakomai_maas/network/data/landmarks.csv`` - the anchor points.
 
-The output is deterministic: same spec -> byte-identical files (ids are assigned by sorting,
-coordinates are written with 7 decimals, there are no timestamps).
+The output is deterministic: same spec -> byte-identical files (node ids are derived from the
+node position, so unchanged nodes keep their id when the spec is edited; coordinates are
+written with 7 decimals; there are no timestamps).
 
 How the geometry is built
 -------------------------
@@ -546,11 +547,22 @@ def fmt_coord(v: float) -> str:
     return f"{v:.7f}"
 
 
+def node_id(lat: float, lon: float) -> int:
+    """Positive id derived from the position (1e-5 degree cells, ~1 m).
+
+    A node keeps its id when other parts of the spec change, ids sort south-to-north, and
+    they stay below 2**53 so they survive a round trip through float columns.
+    """
+    return round((lat + 90.0) * 1e5) * 100_000_000 + round((lon + 180.0) * 1e5)
+
+
 def write_osm(path: Path, plane: Plane, node_xy, roads, ways) -> dict:
     used = sorted({n for _, seq in ways for n in seq})
     latlon = {n: plane.to_latlon(*node_xy[n]) for n in used}
-    order = sorted(used, key=lambda n: (fmt_coord(latlon[n][0]), fmt_coord(latlon[n][1])))
-    new_id = {n: i + 1 for i, n in enumerate(order)}
+    new_id = {n: node_id(*latlon[n]) for n in used}
+    if len(set(new_id.values())) != len(new_id):
+        raise SpecError("two nodes share a 1e-5 degree cell; move them apart")
+    order = sorted(used, key=new_id.__getitem__)
     lats = [latlon[n][0] for n in used]
     lons = [latlon[n][1] for n in used]
     out = io.StringIO()
