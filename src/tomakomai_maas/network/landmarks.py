@@ -2,18 +2,18 @@
 
 ``network/data/landmarks.csv`` columns (one row per landmark):
 
-==============  =======  ===================================================
+==============  =======  ======================================================
 column          dtype    meaning
-==============  =======  ===================================================
+==============  =======  ======================================================
 ``key``         str      unique identifier (``jr_tomakomai``, ...)
 ``name``        str      Japanese name
 ``name_en``     str      English name
 ``lat``         float    latitude, WGS84 degrees
 ``lon``         float    longitude, WGS84 degrees
 ``kind``        str      category (station, hospital, market, ...)
-``confidence``  str      fact confidence tag (S / I / C as in the facts file)
+``confidence``  str      ``published`` (from a public source) or ``assumed``
 ``source``      str      where the coordinate comes from
-==============  =======  ===================================================
+==============  =======  ======================================================
 """
 
 from __future__ import annotations

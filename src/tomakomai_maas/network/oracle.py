@@ -47,7 +47,7 @@ log = logging.getLogger(__name__)
 MODES = ("drive", "walk")
 _CACHE_VERSION = 1
 _NO_WALK = frozenset({"motorway", "motorway_link"})
-_CHUNK_ENTRIES = 4_000_000  # entries (sources x nodes) handled per dijkstra batch
+_CHUNK_ENTRIES = 2**19  # entries (sources x nodes) per dijkstra batch: small batches stay in cache
 
 
 def _highways(data: dict[str, Any]) -> list[str]:
@@ -254,25 +254,30 @@ class TravelTimes:
         """Length of the tree path source -> node for each row of a predecessor matrix.
 
         Pointer jumping: each node holds (ancestor, length from that ancestor); every round
-        jumps to the ancestor's ancestor, so ``log2(depth)`` vectorised rounds suffice.
+        jumps to the ancestor's ancestor, so ``log2(depth)`` vectorised rounds suffice. Works
+        on flat indices and drops nodes that reached their source from the active set.
         """
-        n = self.n
-        parent = pred.astype(np.int64)
-        has = parent >= 0
-        r, c = np.nonzero(has)
-        keys = parent[r, c] * n + c
-        pos = np.searchsorted(self._edge_key, keys)
-        dist = np.full(pred.shape, np.inf)
-        dist[r, c] = self._edge_len[pos]
-        dist[np.arange(len(sources)), sources] = 0.0
-        parent[~has] = -1
-        while True:
-            r, c = np.nonzero(parent >= 0)
-            if len(r) == 0:
-                return dist
-            p = parent[r, c]
-            dist[r, c] = dist[r, c] + dist[r, p]
-            parent[r, c] = parent[r, p]
+        c, n = pred.shape
+        itype = np.int32 if c * n < 2**31 else np.int64
+        flat_pred = pred.reshape(-1)
+        act = np.flatnonzero(flat_pred >= 0).astype(itype)
+        parent_col = flat_pred[act].astype(itype)
+        row_base = (act // n) * n
+        child_col = act - row_base
+        pos = np.searchsorted(self._edge_key, parent_col.astype(np.int64) * n + child_col)
+        dist = np.full(c * n, np.inf)
+        dist[np.arange(c) * n + sources] = 0.0
+        dist[act] = self._edge_len[pos]
+        up = np.full(c * n, -1, dtype=itype)  # flat index of the current ancestor
+        up[act] = row_base + parent_col
+        del parent_col, row_base, child_col, pos
+        while act.size:
+            anc = up[act]
+            dist[act] += dist[anc]
+            nxt = up[anc]
+            up[act] = nxt
+            act = act[nxt >= 0]
+        return dist.reshape(c, n)
 
     # ------------------------------------------------------------------ basics
     @property

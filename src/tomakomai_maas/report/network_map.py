@@ -55,6 +55,7 @@ def plot_network(
     ax: Axes | None = None,
     lang: str = "ja",
     title: str | None = None,
+    label_kinds: tuple[str, ...] | None = ("station", "poi"),
 ) -> tuple[Figure, Axes]:
     """Draw the road graph (width/colour by road class) and labelled landmark points.
 
@@ -65,6 +66,8 @@ def plot_network(
         ax: axes to draw on; a new figure is made if ``None``.
         lang: ``"ja"`` labels ``名前`` over the English name, ``"en"`` English only.
         title: figure title; default names the graph's source.
+        label_kinds: landmark ``kind`` values that get a text label (others are drawn as
+            small unlabelled points); ``None`` labels every landmark.
 
     Returns:
         ``(fig, ax)``.
@@ -72,7 +75,7 @@ def plot_network(
     if lang not in _TITLES:
         raise ValueError(f"lang must be one of {', '.join(_TITLES)}, got {lang!r}")
     if ax is None:
-        fig = Figure(figsize=(9, 8), layout="constrained")
+        fig = Figure(figsize=(12, 8), layout="constrained")
         ax = fig.add_subplot()
     else:
         fig = ax.figure  # type: ignore[assignment]
@@ -105,9 +108,16 @@ def plot_network(
         if landmarks is not None and len(landmarks):
             inside = landmarks[landmarks["lon"].between(x0, x1)
                                & landmarks["lat"].between(y0, y1)]
-            ax.scatter(inside["lon"], inside["lat"], s=28, color="#08519c",
+            if label_kinds is None or "kind" not in inside.columns:
+                labelled = inside
+            else:
+                labelled = inside[inside["kind"].isin(list(label_kinds))]
+                rest = inside.drop(labelled.index)
+                ax.scatter(rest["lon"], rest["lat"], s=10, color="#6baed6", edgecolor="none",
+                           zorder=2)
+            ax.scatter(labelled["lon"], labelled["lat"], s=28, color="#08519c",
                        edgecolor="white", linewidth=0.8, zorder=3)
-            for row in inside.itertuples(index=False):
+            for row in labelled.itertuples(index=False):
                 label = (f"{row.name}\n{row.name_en}" if lang == "ja" and row.name
                          else str(row.name_en or row.name))
                 ax.annotate(label, (row.lon, row.lat), xytext=(4, 4),
