@@ -230,3 +230,12 @@ def test_network_info(mini):
     assert 0.5 * info["directed_km"] <= info["road_km"] < info["directed_km"]
     assert set(info) >= {"source", "nodes", "edges", "road_km", "bbox",
                          "strongly_connected_share"}
+
+
+def test_public_api_is_documented():
+    import tomakomai_maas.network as network
+
+    for name in network.__all__:
+        obj = getattr(network, name)
+        if callable(obj):
+            assert obj.__doc__ and obj.__doc__.strip(), f"{name} has no docstring"

@@ -369,6 +369,15 @@ class TravelTimes:
             table = self._time if which == 0 else self._dist
             assert table is not None
             out = table[ii, jj]
+        elif ii.ndim == 0 and jj.ndim == 0:  # scalar look-up: straight from the LRU
+            src = int(ii)
+            row = self._rows.get(src)
+            if row is None:
+                self._rows_for(np.asarray([src]))
+                row = self._rows[src]
+            else:
+                self._rows.move_to_end(src)
+            out = row[which][int(jj)]
         else:
             ii, jj = np.broadcast_arrays(ii, jj)
             out = np.empty(ii.shape, dtype=np.float32)
