@@ -249,6 +249,8 @@ def synthetic_line_feed(
     agency_lang: str = "ja",
     stop_descs: Mapping[str, str] | None = None,
     feed_version: str | None = None,
+    publisher_name: str | None = None,
+    publisher_url: str | None = None,
 ) -> Feed:
     """Make a GTFS feed for one bus line given by its stops, departures and run times.
 
@@ -263,7 +265,9 @@ def synthetic_line_feed(
     Service runs on ``weekdays`` (0-6, Monday = 0, or names) from ``start_date`` to
     ``end_date`` inclusive, minus ``removed_dates``, plus ``added_dates``. ``block_id``, if
     given, puts every trip on one vehicle (block). ``fare_jpy`` adds a flat fare
-    (fare_attributes + fare_rules; 0 = free). Returns a validated :class:`Feed`; use
+    (fare_attributes + fare_rules; 0 = free). ``stop_descs`` (stop_id -> text) fills
+    stop_desc, e.g. to mark assumed positions. feed_info names ``publisher_name`` /
+    ``publisher_url`` (default: the agency). Returns a validated :class:`Feed`; use
     :func:`~tomakomai_maas.supply.gtfs.write_feed` to export it.
     """
     n = len(stops)
@@ -349,8 +353,9 @@ def synthetic_line_feed(
                                                      "stop_id", "stop_sequence", "timepoint"]),
         "calendar": calendar,
         "calendar_dates": pd.DataFrame(cd_rows, columns=["service_id", "date", "exception_type"]),
-        "feed_info": pd.DataFrame([{"feed_publisher_name": agency_name,
-                                    "feed_publisher_url": agency_url, "feed_lang": agency_lang,
+        "feed_info": pd.DataFrame([{"feed_publisher_name": publisher_name or agency_name,
+                                    "feed_publisher_url": publisher_url or agency_url,
+                                    "feed_lang": agency_lang,
                                     "feed_start_date": start, "feed_end_date": end,
                                     "feed_version": feed_version or pd.NA}]),
     }
