@@ -1,5 +1,11 @@
 """Origin-destination demand for timetabled lines: trips from a CSV and stop-to-stop rates.
 
+Stop-to-stop rates come in two arrival behaviours. *Random* arrivals reach the stop at
+Poisson times (the textbook case: mean wait = headway / 2 for regular headways).
+*Timetable-aware* arrivals model riders of infrequent services who know the timetable: the
+wish to travel arises at a Poisson time, and the rider reaches the stop a uniform
+``[0, arrival_margin]`` before the next scheduled departure that serves their stop pair.
+
 Both kinds are picklable callables ``sample(rng) -> list[Request]`` (the World's
 ``sample_requests``). They draw only from the generator they are given (the "demand" stream),
 so two scenarios with the same demand settings and seed draw the same demand (common random
@@ -99,6 +105,10 @@ class StopRate:
     o_lon: float
     d_lat: float
     d_lon: float
+    #: Scheduled departures from ``from_stop`` of trips that later serve ``to_stop`` (sorted).
+    #: Empty = random arrivals at the stop; else timetable-aware arrivals (see module doc).
+    departures_s: tuple[float, ...] = ()
+    arrival_margin_s: float = 300.0
 
 
 @dataclass(frozen=True)
@@ -114,6 +124,12 @@ class PoissonStopDemand:
             span_h = max(0.0, (r.end_s - r.start_s) / 3600.0)
             n = int(rng.poisson(r.per_hour * span_h))
             times = np.sort(rng.uniform(r.start_s, r.end_s, size=n))
+            margins = rng.uniform(0.0, r.arrival_margin_s, size=n)
+            if r.departures_s:
+                deps = np.asarray(r.departures_s, dtype=float)
+                k_next = np.searchsorted(deps, times, side="left")
+                ok = k_next < len(deps)  # nobody wants a trip after the last departure
+                times = np.sort(deps[k_next[ok]] - margins[ok])
             acc = (Access(r.from_stop, 0.0, 0.0),)
             egr = (Access(r.to_stop, 0.0, 0.0),)
             for i, t in enumerate(times):

@@ -9,7 +9,7 @@ KPI                      definition
 requests                 number of requests (all modes)
 served                   requests that reached their destination
 served_share             served / requests
-gave_up                  requests abandoned after the patience limit
+gave_up                  requests abandoned after the patience limit (incl. after denials)
 no_route                 requests without any itinerary (e.g. outside service hours)
 denied_boardings         boarding attempts refused because the vehicle was full
 boardings                passenger boardings over all vehicle trips
@@ -60,6 +60,16 @@ def _mean(x: pd.Series) -> float:
     return float(x.mean()) if len(x) else float("nan")
 
 
+def _pax_km(vstops: pd.DataFrame | None, world: World | None) -> float:
+    """Passenger-km: load leaving each stop × road km of the following leg."""
+    if vstops is None or world is None or not len(vstops):
+        return float("nan") if world is None else 0.0
+    legs = {t.trip_id: t.leg_dist_m for t in world.trips}
+    km = [legs[t][i] / 1000.0 if i < len(legs[t]) else 0.0
+          for t, i in zip(vstops["trip_id"], vstops["stop_index"], strict=True)]
+    return float((vstops["load_dep"].to_numpy(float) * np.asarray(km)).sum())
+
+
 def summarise(tables: Mapping[str, pd.DataFrame], world: World | None = None) -> dict[str, float]:
     """KPIs of one replication (see the module docstring for definitions)."""
     trips = tables["trips"]
@@ -70,7 +80,7 @@ def summarise(tables: Mapping[str, pd.DataFrame], world: World | None = None) ->
     k["requests"] = float(n)
     k["served"] = float(len(served))
     k["served_share"] = len(served) / n if n else float("nan")
-    k["gave_up"] = float((trips["status"] == "gave_up").sum())
+    k["gave_up"] = float(trips["status"].isin(["gave_up", "denied"]).sum())
     k["no_route"] = float((trips["status"] == "no_route").sum())
     k["denied_boardings"] = float(trips["n_denied"].sum()) if n else 0.0
     riders = served[served["mode"] != "walk"]
@@ -85,16 +95,13 @@ def summarise(tables: Mapping[str, pd.DataFrame], world: World | None = None) ->
     ran = vt[~vt["cancelled"].astype(bool)] if len(vt) else vt
     k["boardings"] = float(ran["boardings"].sum()) if len(ran) else 0.0
     k["trips_cancelled"] = float(vt["cancelled"].astype(bool).sum()) if len(vt) else 0.0
-    tp = float(ran["timepoint_departures"].sum()) if len(ran) else 0.0
-    k["on_time_share"] = float(ran["on_time_departures"].sum()) / tp if tp else float("nan")
+    tp = float(ran["timepoint_deps"].sum()) if len(ran) else 0.0
+    k["on_time_share"] = float(ran["on_time_deps"].sum()) / tp if tp else float("nan")
     k["dep_delay_mean_min"] = _mean(ran["dep_delay_s"] / 60.0) if len(ran) else float("nan")
     k["vehicle_km"] = float(ran["km"].sum()) if len(ran) else 0.0
-    k["pax_km"] = float(ran["pax_km"].sum()) if len(ran) else 0.0
-    if len(ran) and world is not None:
-        cap = ran["vehicle_type"].map(lambda v: world.vehicle_types[v].capacity)
-        k["load_factor_max"] = float((ran["max_load"] / cap).max())
-    else:
-        k["load_factor_max"] = float("nan")
+    k["pax_km"] = _pax_km(tables.get("vehicle_stops"), world)
+    k["load_factor_max"] = (float((ran["max_load"] / ran["capacity"]).max()) if len(ran)
+                            else float("nan"))
     for col in ("energy_kwh", "fuel_l", "co2_kg", "takeovers", "sudden_stops"):
         k[col] = float(ran[col].sum()) if len(ran) else 0.0
     k["co2_g_per_pax_km"] = k["co2_kg"] * 1000 / k["pax_km"] if k["pax_km"] > 0 else float("nan")

@@ -160,9 +160,18 @@ def build(sc: Scenario, *, cache_dir: Path | None = None,
         if bad:
             continue
         a, b = stops[r.from_stop], stops[r.to_stop]
-        rates.append(StopRate(r.from_stop, r.to_stop, r.per_hour * sc.demand.scale,
+        deps: tuple[float, ...] = ()
+        if r.arrival == "timetable":
+            deps = _departures_serving(trips, r.from_stop, r.to_stop)
+            if not deps:
+                problems.append(f"{label}: demand.stop_rates[{k}]: no trip serves "
+                                f"{r.from_stop} -> {r.to_stop} on {sc.service.date} (needed "
+                                f"for arrival: timetable; use arrival: random otherwise)")
+                continue
+        rates.append(StopRate(r.from_stop, r.to_stop, r.rate_per_hour() * sc.demand.scale,
                               parse_time_s(r.start_time), parse_time_s(r.end_time),
-                              a.lat, a.lon, b.lat, b.lon))
+                              a.lat, a.lon, b.lat, b.lon, departures_s=deps,
+                              arrival_margin_s=r.arrival_margin_min * 60))
     if rates:
         requests_parts.append(PoissonStopDemand(tuple(rates)))
 
@@ -289,7 +298,8 @@ def _build_line(sc: Scenario, li: int, line: Any, vtypes: dict[str, VehicleType]
         return t, d
 
     try:
-        scheds = schedules_from_feed(feed, service_date=sc.service.date, stops=stops, leg=leg,
+        scheds = schedules_from_feed(feed, service_date=line.service_date or sc.service.date,
+                                     stops=stops, leg=leg,
                                      vehicle_type_for_route=vt_for_route,
                                      default_vehicle_type=line.vehicle_type)
     except GTFSError as exc:
@@ -300,6 +310,17 @@ def _build_line(sc: Scenario, li: int, line: Any, vtypes: dict[str, VehicleType]
     if not scheds:
         log.warning("%s: no trips of %s run on %s", where, line.gtfs.name, sc.service.date)
     return list(scheds)
+
+
+def _departures_serving(trips: list[TripSchedule], a: str, b: str) -> tuple[float, ...]:
+    """Scheduled departures from stop ``a`` of trips that visit ``b`` later."""
+    out = []
+    for t in trips:
+        for i, sid in enumerate(t.stop_ids[:-1]):
+            if sid == a and b in t.stop_ids[i + 1:]:
+                out.append(t.dep_s[i])
+                break
+    return tuple(sorted(out))
 
 
 def _csv_requests(df: Any, stops: dict[str, Stop], walk: Any, sc: Scenario,

@@ -131,6 +131,9 @@ class LineConfig(_Model):
     vehicle_type: str = Field(description="Vehicle type (a key of vehicle_types or a preset).")
     route_vehicle_types: dict[str, str] = Field(default_factory=dict,
                                                 description="Per-route vehicle type override.")
+    service_date: dt.date | None = Field(
+        None, description="Date of this feed's calendar whose trips run on the simulated day "
+        "(default: service.date). Lets feeds published for different periods be combined.")
 
 
 class VehicleTypeConfig(_Model):
@@ -201,13 +204,35 @@ class WeatherConfig(_Model):
 
 
 class StopRateConfig(_Model):
-    """Poisson stop-to-stop demand: ``per_hour`` passengers between two stops."""
+    """Poisson stop-to-stop demand: ``per_hour`` (or ``per_day`` spread evenly over the time
+    window) passengers wishing to travel between two stops."""
 
     from_stop: str
     to_stop: str
-    per_hour: float = Field(gt=0)
+    per_hour: float | None = Field(None, gt=0)
+    per_day: float | None = Field(None, gt=0, description="Expected wishes over the window.")
     start_time: TimeOfDay = "00:00"
     end_time: TimeOfDay = "24:00"
+    arrival: Literal["timetable", "random"] = Field(
+        "timetable", description="'random': passengers reach the stop at Poisson times (right "
+        "for frequent service); 'timetable': a passenger who wants to travel at a Poisson time "
+        "reaches the stop up to arrival_margin_min before the next scheduled departure that "
+        "serves the pair (right for infrequent, timetabled service).")
+    arrival_margin_min: float = Field(5.0, ge=0, le=60)
+
+    @model_validator(mode="after")
+    def _one_rate(self) -> StopRateConfig:
+        if (self.per_hour is None) == (self.per_day is None):
+            raise ValueError("give exactly one of per_hour or per_day")
+        if parse_time_s(self.end_time) <= parse_time_s(self.start_time):
+            raise ValueError(f"end_time {self.end_time} must be after start_time {self.start_time}")
+        return self
+
+    def rate_per_hour(self) -> float:
+        if self.per_hour is not None:
+            return self.per_hour
+        hours = (parse_time_s(self.end_time) - parse_time_s(self.start_time)) / 3600
+        return float(self.per_day) / hours  # type: ignore[arg-type]
 
 
 class DemandConfig(_Model):
