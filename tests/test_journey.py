@@ -9,7 +9,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 import simworlds as sw
-from tomakomai_maas.journey import JourneyPlanner, generalised_cost_s
+from tomakomai_maas.journey import JourneyPlanner, csa, generalised_cost_s
 from tomakomai_maas.world import Access, JourneyParams, Request
 
 POOL = ["A", "B", "C", "D", "E"]
@@ -242,8 +242,9 @@ def test_access_beyond_max_walk_is_ignored() -> None:
     assert JourneyPlanner(world).plan(req) is None
 
 
-def test_plan_many_requests_over_many_trips() -> None:
-    """Smoke test at scale (no timing asserted): 2 000 requests over 600 trips."""
+def test_plan_many_requests_over_many_trips(monkeypatch) -> None:
+    """2 000 requests over 600 trips (no timing asserted); the lower-bound pruning used for
+    networks up to ``_MAX_LB_STOPS`` stops gives the same costs as the plain scan."""
     stops = [f"S{i:02d}" for i in range(15)]
     trips = []
     for r in range(10):
@@ -257,3 +258,11 @@ def test_plan_many_requests_over_many_trips() -> None:
     ]
     plans = planner.plan_all(reqs)
     assert sum(1 for it in plans.values() if it is not None) > 1500
+    monkeypatch.setattr(csa, "_MAX_LB_STOPS", 0)
+    plain = JourneyPlanner(world)
+    assert plain._lb is None and planner._lb is not None
+    for r in reqs[:300]:
+        a, b = plans[r.request_id], plain.plan(r)
+        assert (a is None) == (b is None)
+        if a is not None:
+            assert a.cost_s == pytest.approx(b.cost_s, rel=1e-12)

@@ -22,6 +22,12 @@ The scan keeps, per stop and number of rides, labels in *reduced* form
 smallest ``r`` is the cheapest way to be there at ``d``. Trip labels use
 ``q = cost − ivt_weight·t`` likewise. Connections are scanned once in departure order, which
 makes the search exact for the model above (given positive connection durations).
+
+Pruning (never changes the result): a static lower bound of the cost from every stop to
+every other stop (ride edges at ``ivt_weight ×`` their shortest scheduled time, transfer
+walks at ``walk_weight``; all-pairs Dijkstra once per planner, for up to ``_MAX_LB_STOPS``
+stops) discards boardings and labels that cannot beat the best itinerary found so far, and
+the scan stops once ``min(weights) · (t − depart_s)`` alone exceeds it.
 """
 
 from __future__ import annotations
@@ -32,12 +38,18 @@ import logging
 import math
 from collections.abc import Iterable
 
+import numpy as np
+from scipy.sparse import csr_matrix
+from scipy.sparse.csgraph import dijkstra
+
 from tomakomai_maas.journey.itinerary import Itinerary, Leg, build_itinerary
 from tomakomai_maas.world import Access, JourneyParams, Request, World
 
 __all__ = ["JourneyPlanner", "walk_only_itinerary"]
 
 log = logging.getLogger(__name__)
+
+_MAX_LB_STOPS = 2500  # all-pairs lower-bound matrix up to this many stops (50 MB)
 
 
 def walk_only_itinerary(request: Request, params: JourneyParams) -> Itinerary:
@@ -86,6 +98,8 @@ class JourneyPlanner:
             (d, a, ti, k, idx[trips[ti].stop_ids[k]], idx[trips[ti].stop_ids[k + 1]])
             for d, a, ti, k in conns
         ]
+        self._c_from = [c[4] for c in self._conns]
+        self._c_trip = [c[2] for c in self._conns]
         transfers: list[tuple[tuple[int, float, Access], ...]] = []
         for s in stop_ids:
             out = []
@@ -97,7 +111,37 @@ class JourneyPlanner:
                 out.append((idx[acc.stop_id], float(acc.walk_s), acc))
             transfers.append(tuple(out))
         self._transfers = transfers
+        self._lb = self._cost_lower_bounds(trips) if len(stop_ids) <= _MAX_LB_STOPS else None
         log.debug("journey planner: %d connections over %d trips", len(conns), len(trips))
+
+    def _cost_lower_bounds(self, trips) -> np.ndarray:
+        """``lb[s, e]``: a lower bound of the cost of getting from stop s to stop e.
+
+        Shortest path over ride edges weighted ``ivt_weight · min scheduled connection time``
+        and transfer edges weighted ``walk_weight · walk_s``; waits and penalties are >= 0,
+        so this never exceeds the cost of any itinerary (it prunes, never changes results).
+        """
+        p = self.params
+        n = len(self._stop_ids)
+        best: dict[tuple[int, int], float] = {}
+        for d, a, _, _, s, s2 in self._conns:
+            w = p.ivt_weight * (a - d)
+            if s != s2 and w < best.get((s, s2), math.inf):
+                best[(s, s2)] = w
+        for s, out in enumerate(self._transfers):
+            for s3, w, _ in out:
+                w = p.walk_weight * w
+                if w < best.get((s, s3), math.inf):
+                    best[(s, s3)] = w
+        if not best:
+            return np.full((n, n), math.inf)
+        keys = sorted(best)
+        rows = [k[0] for k in keys]
+        cols = [k[1] for k in keys]
+        vals = [best[k] for k in keys]  # explicit zeros stay edges in csgraph
+        graph = csr_matrix((vals, (rows, cols)), shape=(n, n))
+        dist = dijkstra(graph, directed=True)
+        return dist * (1.0 - 1e-9)  # guard against rounding making the bound too tight
 
     @property
     def n_connections(self) -> int:
@@ -153,17 +197,26 @@ class JourneyPlanner:
             conns, transfers = self._conns, self._transfers
             wmin = min(ww, wt, wi)
             min_eg = ww * min(acc.walk_s for acc in egress.values())
+            # togo[s]: lower bound of the cost from stop s to the destination
+            if self._lb is not None:
+                cols = list(egress)
+                eg_cost = np.array([ww * egress[e].walk_s for e in cols])
+                togo = (self._lb[:, cols] + eg_cost).min(axis=1).tolist()
+            else:
+                togo = [min_eg] * len(self._stop_ids)
             heappop, heappush = heapq.heappop, heapq.heappush
             # bit j-1 of stop_bits[s]: stop s has a label with j-1 rides (may board ride j);
             # bit j-1 of trip_bits[tr]: trip tr has a label as ride j
             stop_bits = dict.fromkeys(pending[0], 1)
             trip_bits: dict[int, int] = {}
             sget, tget = stop_bits.get, trip_bits.get
+            c_from, c_trip = self._c_from, self._c_trip
             for i in range(bisect.bisect_left(self._dep, min_tau), len(conns)):
+                # fast skip: neither the departure stop nor the trip carries a label
+                if c_from[i] not in stop_bits and c_trip[i] not in trip_bits:
+                    continue
                 d, a, tr, k, s, s2 = conns[i]
                 bits = sget(s, 0) | tget(tr, 0)
-                if not bits:
-                    continue
                 if wmin > 0 and wmin * (d - t0) + min_eg >= best_cost:
                     break
                 j = 0
@@ -189,15 +242,24 @@ class JourneyPlanner:
                     tl = trip_lab[j]
                     tq = tl.get(tr)
                     if lab is not None:
-                        q = lab[0] + (wt - wi) * d + (pen if j >= 2 else 0.0)
-                        if tq is None or q < tq[0]:
-                            tq = (q, k, lab[1])
-                            tl[tr] = tq
-                            trip_bits[tr] = tget(tr, 0) | (1 << (j - 1))
+                        cb = lab[0] + wt * d + (pen if j >= 2 else 0.0)  # cost when boarding
+                        if cb + togo[s] < best_cost:
+                            q = cb - wi * d
+                            if tq is None or q < tq[0]:
+                                tq = (q, k, lab[1])
+                                tl[tr] = tq
+                                trip_bits[tr] = tget(tr, 0) | (1 << (j - 1))
                     if tq is None:
                         continue
                     c = tq[0] + wi * a
-                    if c + min_eg >= best_cost:
+                    if c + togo[s2] >= best_cost:
+                        # riding on cannot beat the best: drop this trip label
+                        del tl[tr]
+                        tb = trip_bits[tr] & ~(1 << (j - 1))
+                        if tb:
+                            trip_bits[tr] = tb
+                        else:
+                            del trip_bits[tr]
                         continue
                     eg = egress.get(s2)
                     if eg is not None:
@@ -219,7 +281,7 @@ class JourneyPlanner:
                         stop_bits[s2] = sget(s2, 0) | bit
                     for s3, w, acc in transfers[s2]:
                         c3 = c + ww * w
-                        if c3 + min_eg >= best_cost:
+                        if c3 + togo[s3] >= best_cost:
                             continue
                         r3 = c3 - wt * (a + w)
                         cur = sj2.get(s3)

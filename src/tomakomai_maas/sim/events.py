@@ -72,7 +72,7 @@ TRIP_CANCELLED = "trip_cancelled"
 #: kind -> meaning of the event and of its ``value``.
 EVENT_KINDS: dict[str, str] = {
     REQUEST: "a request enters the model at its depart_s; value = planned generalised cost "
-    "in weighted seconds (nan when there is no itinerary)",
+    "in weighted seconds (inf when there is no itinerary)",
     NO_ROUTE: "terminal: no itinerary (no PT connection and no finite direct walk); value 0",
     SKIPPED: "terminal: request mode not simulated by this core (not 'pt'/'walk'); value 0",
     WALK_START: "a walk leg starts; stop_id = stop walked to ('' = destination); "

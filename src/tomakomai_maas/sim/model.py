@@ -217,7 +217,8 @@ class Model:
 
     def n_simpy_events(self) -> int:
         """Number of events simpy scheduled (read from its event-id counter)."""
-        return next(self.env._eid)  # noqa: SLF001 - simpy has no public counter
+        eid = getattr(self.env, "_eid", None)  # simpy has no public counter
+        return next(eid) if eid is not None else -1
 
     # -- passengers ------------------------------------------------------------------------
     def _source(self):
@@ -230,7 +231,7 @@ class Model:
 
     def _start(self, pax: _Pax) -> None:
         itin = pax.itin
-        cost = itin.cost_s if itin is not None else math.nan
+        cost = itin.cost_s if itin is not None else math.inf
         self._log(ev.REQUEST, pid=pax.pid, value=cost)
         if pax.req.mode not in ("pt", "walk"):
             self._finish(pax, ev.SKIPPED, "", 0.0)
