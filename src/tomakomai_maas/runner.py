@@ -6,8 +6,8 @@ Results go to ``<output.dir>/<scenario>/<run-id>/``::
                     same scenario and seed: no timestamps, sorted keys, sorted rows)
     manifest.json   resolved scenario, seeds, versions, git commit, wall time, status/error
     scenario.resolved.yaml   the scenario with every default applied
-    trips.csv, legs.csv, vehicle_trips.csv, stops.csv   (or .parquet), with a
-                    ``replication`` column
+    trips.csv, legs.csv, vehicle_trips.csv, vehicle_stops.csv, stops.csv (or .parquet),
+                    with a ``replication`` column (schemas: ``tomakomai_maas.sim.tables``)
 
 Everything is written into a temporary sibling folder and renamed at the end, so a failed run
 never leaves half a result and never overwrites a good one (a failed run leaves
@@ -48,7 +48,7 @@ __all__ = ["RunOutput", "run", "simulate_replications", "write_json", "TABLE_NAM
 
 log = logging.getLogger(__name__)
 
-TABLE_NAMES = ("trips", "legs", "vehicle_trips", "stops")
+TABLE_NAMES = ("trips", "legs", "vehicle_trips", "vehicle_stops", "stops")
 _DEPENDENCIES = ("numpy", "scipy", "pandas", "pyarrow", "networkx", "osmnx", "simpy",
                  "matplotlib", "pydantic", "gtfs-kit")
 

@@ -209,7 +209,8 @@ class World:
     ops: OpsParams = OpsParams()
     journey: JourneyParams = JourneyParams()
     energy: EnergyParams = EnergyParams()
-    extras: Mapping[str, Any] = field(default_factory=dict)  # later items (DRT, ...) add here
+    drt: Any = None  # the on-demand service (tomakomai_maas.dispatch / sim), None = none
+    extras: Mapping[str, Any] = field(default_factory=dict)
 
     def weather_at(self, t_s: float) -> WeatherState:
         return self.weather_by_hour[int(t_s // 3600) % 24]

@@ -15,6 +15,7 @@ numbers). No simpy here.
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -146,7 +147,7 @@ class PoissonStopDemand:
 class CompositeDemand:
     """Several demand sources drawn in a fixed order from one generator."""
 
-    parts: tuple[FixedRequests | PoissonStopDemand, ...]
+    parts: tuple[Callable[[np.random.Generator], list[Request]], ...]
 
     def __call__(self, rng: np.random.Generator) -> list[Request]:
         out: list[Request] = []

@@ -138,8 +138,15 @@ def build(sc: Scenario, *, cache_dir: Path | None = None,
     for li, line in enumerate(sc.lines):
         trips.extend(_build_line(sc, li, line, vtypes, walk, drive_oracle, stops, problems, ctx))
 
+    # ---- on-demand service (scenario/build_drt.py)
+    drt = None
+    if sc.drt is not None:
+        from tomakomai_maas.scenario.build_drt import build_drt
+
+        drt = build_drt(sc, ctx, stops, vtypes, problems)
+
     # ---- demand
-    requests_parts: list[FixedRequests | PoissonStopDemand] = []
+    requests_parts: list[Callable[[np.random.Generator], list[Request]]] = []
     if sc.demand.trips_csv is not None:
         try:
             df = read_trips_csv(sc.demand.trips_csv)
@@ -174,6 +181,12 @@ def build(sc: Scenario, *, cache_dir: Path | None = None,
                               arrival_margin_s=r.arrival_margin_min * 60))
     if rates:
         requests_parts.append(PoissonStopDemand(tuple(rates)))
+    if sc.demand.generated is not None:  # scenario/build_demand.py
+        from tomakomai_maas.scenario.build_demand import build_generated_demand
+
+        generated = build_generated_demand(sc, ctx, stops, trips, vtypes, problems)
+        if generated is not None:
+            requests_parts.append(generated)
 
     if problems:
         raise ScenarioError(f"{label}: {len(problems)} problem(s) found while building", problems)
@@ -206,6 +219,7 @@ def build(sc: Scenario, *, cache_dir: Path | None = None,
             max_transfer_walk_m=jp.max_transfer_walk_m),
         energy=EnergyParams(grid_kg_co2_per_kwh=sc.energy.grid_kg_co2_per_kwh,
                             diesel_kg_co2_per_l=sc.energy.diesel_kg_co2_per_l),
+        drt=drt,
     )
 
 

@@ -17,6 +17,8 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from tomakomai_maas.scenario.schema_demand import GeneratedDemandConfig, MaasConfig
+from tomakomai_maas.scenario.schema_drt import DrtConfig
 from tomakomai_maas.world import WEATHER_STATES
 
 __all__ = [
@@ -241,7 +243,10 @@ class DemandConfig(_Model):
     trips_csv: Path | None = Field(None, description="CSV with columns depart_time, o_lat, "
                                    "o_lon, d_lat, d_lon (optional request_id, purpose).")
     stop_rates: list[StopRateConfig] = Field(default_factory=list)
-    scale: float = Field(1.0, ge=0, description="Multiplies every stop rate.")
+    generated: GeneratedDemandConfig | None = Field(
+        None, description="Zone-based generated demand with mode choice (see maas:).")
+    scale: float = Field(1.0, ge=0, description="Multiplies every stop rate and generated trip "
+                         "rate.")
 
 
 class JourneyConfig(_Model):
@@ -288,6 +293,8 @@ class Scenario(_Model):
     operations: OperationsConfig = OperationsConfig()
     weather: WeatherConfig = WeatherConfig()
     demand: DemandConfig = DemandConfig()
+    drt: DrtConfig | None = Field(None, description="On-demand (DRT) service, if any.")
+    maas: MaasConfig = MaasConfig()
     journey: JourneyConfig = JourneyConfig()
     energy: EnergyConfig = EnergyConfig()
     output: OutputConfig = OutputConfig()
