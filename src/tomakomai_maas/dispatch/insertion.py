@@ -34,13 +34,13 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from tomakomai_maas.dispatch.fleet import FleetArrays
 from tomakomai_maas.dispatch.model import (
     Assignment,
     DispatchConfig,
     DrtRequest,
     Rejection,
     RejectReason,
-    StopKind,
     VehicleState,
     dropoff_stop,
     pickup_stop,
@@ -90,207 +90,6 @@ def _template(width: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     for a in (ii, jj, t):
         a.setflags(write=False)
     return ii, jj, t
-
-
-@dataclass
-class _Row:
-    """Per-vehicle arrays derived from its current plan (cached per state object + start)."""
-
-    vehicle: VehicleState
-    start_s: float
-    nodes: list[int]
-    earliest: list[float]
-    latest_eff: list[float]
-    service: list[float]
-    delta: list[int]
-    slot: list[int]
-    is_drop: list[bool]
-    maxride_eff: list[float]
-    dep: list[float]
-    load_before: list[int]  # load before stop k (k = 0..L)
-    drive_before: list[float]  # driving time before stop k (k = 0..L)
-    slot_start: list[float]  # ride start per slot in the current plan (departure at pick-up)
-    shift_end_eff: float
-    drive_total: float
-
-
-def _build_row(v: VehicleState, start: float, tt: TravelTimeProvider, rtd: bool) -> _Row:
-    nodes: list[int] = []
-    earliest: list[float] = []
-    latest_eff: list[float] = []
-    service: list[float] = []
-    delta: list[int] = []
-    slots: list[int] = []
-    is_drop: list[bool] = []
-    maxride: list[float] = []
-    deps: list[float] = []
-    load_before = [v.onboard_pax]
-    drive_before = [0.0]
-    slot_of: dict[str, int] = {}
-    slot_start: list[float] = []
-    t, prev, load, drive = start, v.node, v.onboard_pax, 0.0
-    for s in v.plan:
-        leg = tt.time_s(prev, s.node)
-        arr = t + leg
-        st = max(arr, s.earliest_s)
-        dep = st + s.service_s
-        slot = slot_of.get(s.request_id)
-        if slot is None:
-            slot = slot_of[s.request_id] = len(slot_start)
-            slot_start.append(math.nan if s.ride_start_s is None else s.ride_start_s)
-        if s.kind is StopKind.PICKUP:
-            slot_start[slot] = dep
-            mr = INF
-        else:
-            mr = max(s.max_ride_s, arr - slot_start[slot])
-        nodes.append(s.node)
-        earliest.append(s.earliest_s)
-        latest_eff.append(max(s.latest_s, st))
-        service.append(s.service_s)
-        delta.append(s.load_delta)
-        slots.append(slot)
-        is_drop.append(s.kind is StopKind.DROPOFF)
-        maxride.append(mr)
-        deps.append(dep)
-        load += s.load_delta
-        drive = drive + leg
-        load_before.append(load)
-        drive_before.append(drive)
-        t, prev = dep, s.node
-    end = t
-    if rtd and v.depot is not None:
-        end = end + tt.time_s(prev, v.depot)
-    return _Row(
-        v, start, nodes, earliest, latest_eff, service, delta, slots, is_drop, maxride, deps,
-        load_before, drive_before, slot_start, max(v.shift_end_s, end), drive,
-    )
-
-
-class _Fleet:
-    """Padded per-fleet arrays, updated incrementally when vehicle objects change."""
-
-    _STOP_FIELDS = (
-        ("nodes", np.intp, 0), ("earliest", np.float64, -INF), ("latest_eff", np.float64, INF),
-        ("service", np.float64, 0.0), ("delta", np.int64, 0), ("slot", np.intp, 0),
-        ("is_drop", bool, False), ("maxride_eff", np.float64, INF),
-    )
-
-    def __init__(self, tt: TravelTimeProvider, return_to_depot: bool) -> None:
-        self.tt = tt
-        self.rtd = return_to_depot
-        self.vehicles: tuple[VehicleState, ...] = ()
-        self.rows: list[_Row] = []
-
-    def _alloc(self, n: int, width: int, slots: int) -> None:
-        self.width, self.n_slots = width, slots
-        for name, dtype, fill in self._STOP_FIELDS:
-            setattr(self, name, np.full((n, width), fill, dtype=dtype))
-        # prev_* column k = state before stop k (k = 0..width); pads: dep = inf
-        self.prev_node = np.zeros((n, width + 1), dtype=np.intp)
-        self.prev_dep = np.full((n, width + 1), INF)
-        self.load_before = np.zeros((n, width + 1), dtype=np.int64)
-        self.drive_before = np.zeros((n, width + 1))
-        self.slot_start = np.full((n, slots), np.nan)
-
-    def _write(self, k: int, row: _Row) -> None:
-        n = len(row.nodes)
-        for name, _, fill in self._STOP_FIELDS:
-            arr = getattr(self, name)
-            arr[k, :n] = getattr(row, name)
-            arr[k, n:] = fill
-        v = row.vehicle
-        self.prev_node[k, 0] = v.node
-        self.prev_node[k, 1:n + 1] = row.nodes
-        self.prev_node[k, n + 1:] = 0
-        self.prev_dep[k, 0] = row.start_s
-        self.prev_dep[k, 1:n + 1] = row.dep
-        self.prev_dep[k, n + 1:] = INF
-        self.load_before[k, :n + 1] = row.load_before
-        self.load_before[k, n + 1:] = 0
-        self.drive_before[k, :n + 1] = row.drive_before
-        self.drive_before[k, n + 1:] = 0.0
-        self.slot_start[k, :len(row.slot_start)] = row.slot_start
-        self.slot_start[k, len(row.slot_start):] = np.nan
-        self.L[k] = n
-        self.start[k] = row.start_s
-        self.shift_end_eff[k] = row.shift_end_eff
-        self.drive_total[k] = row.drive_total
-
-    def _reset(self, vehicles: tuple[VehicleState, ...]) -> None:
-        n = len(vehicles)
-        ids = [v.vehicle_id for v in vehicles]
-        if len(set(ids)) != n:
-            dup = sorted({x for x in ids if ids.count(x) > 1})
-            raise DispatchError(f"vehicle ids must be unique; duplicated: {dup}")
-        self.vid = ids
-        order = sorted(range(n), key=ids.__getitem__)
-        self.rank = np.empty(n, dtype=np.int64)
-        self.rank[order] = np.arange(n)
-        self.capacity = np.zeros(n, dtype=np.int64)
-        self.node = np.zeros(n, dtype=np.intp)
-        self.avail = np.zeros(n)
-        self.shift_start = np.zeros(n)
-        self.shift_end = np.zeros(n)
-        self.depot = np.zeros(n, dtype=np.intp)
-        self.has_depot = np.zeros(n, dtype=bool)
-        self.L = np.zeros(n, dtype=np.intp)
-        self.start = np.full(n, np.nan)
-        self.shift_end_eff = np.zeros(n)
-        self.drive_total = np.zeros(n)
-        width = max([len(v.plan) for v in vehicles], default=0)
-        self._alloc(n, max(width, 1), max(width, 1))
-        self.rows = [None] * n  # type: ignore[list-item]
-
-    def sync(self, vehicles: Sequence[VehicleState], now_s: float) -> None:
-        """Bring the arrays up to date with ``vehicles`` as seen at ``now_s``."""
-        vehicles = tuple(vehicles)
-        n = len(vehicles)
-        old = self.vehicles
-        if len(old) != n or any(
-            a is not b and a.vehicle_id != b.vehicle_id for a, b in zip(old, vehicles, strict=True)
-        ):
-            self._reset(vehicles)
-            changed = list(range(n))
-        else:
-            changed = [k for k in range(n) if vehicles[k] is not old[k]]
-        for k in changed:
-            v = vehicles[k]
-            self.capacity[k], self.node[k] = v.capacity, v.node
-            self.avail[k], self.shift_start[k], self.shift_end[k] = (
-                v.available_s, v.shift_start_s, v.shift_end_s)
-            self.has_depot[k] = v.depot is not None
-            self.depot[k] = v.node if v.depot is None else v.depot
-            self.L[k] = len(v.plan)
-        self.vehicles = vehicles
-        start = np.maximum(np.maximum(self.avail, self.shift_start), now_s)
-        moved = start != self.start
-        is_changed = np.zeros(n, dtype=bool)
-        is_changed[changed] = True
-        # idle, unchanged vehicles: only the start (and the relaxed shift end) move
-        idle = np.flatnonzero(moved & ~is_changed & (self.L == 0))
-        if idle.size:
-            self.start[idle] = start[idle]
-            self.prev_dep[idle, 0] = start[idle]
-            end = start[idle]
-            if self.rtd:
-                back = self.tt.time_s(self.node[idle], self.depot[idle])
-                end = np.where(self.has_depot[idle], end + back, end)
-            self.shift_end_eff[idle] = np.maximum(self.shift_end[idle], end)
-        stale = np.flatnonzero(is_changed | (moved & (self.L > 0))).tolist()
-        if not stale:
-            return
-        need_w = max(len(vehicles[k].plan) for k in stale)
-        if need_w > self.width:  # grow; rewrite every row from its cache
-            self._alloc(n, need_w, need_w)
-            stale = list(range(n))
-        for k in stale:
-            v = vehicles[k]
-            s = float(start[k])
-            row = self.rows[k]
-            if row is None or row.vehicle is not v or row.start_s != s:
-                with np.errstate(invalid="ignore"):
-                    row = self.rows[k] = _build_row(v, s, self.tt, self.rtd)
-            self._write(k, row)
 
 
 @dataclass(frozen=True)
@@ -364,7 +163,7 @@ class InsertionEngine:
         self.tt = tt
         self.config = config or DispatchConfig()
         self.prune = prune
-        self._fleet = _Fleet(tt, self.config.return_to_depot)
+        self._fleet = FleetArrays(tt, self.config.return_to_depot)
         self.n_evaluated_rows = 0  # candidates simulated exactly (for benchmarks)
 
     # -- public ---------------------------------------------------------------------------
@@ -501,87 +300,55 @@ class InsertionEngine:
             return _Eval(empty, empty, empty, empty, z, z, vstage, bound)
         L = f.L[cand]
         width = int(L.max())
-        I_all, J_all, T = _template(width)
+        I_all, J_all, T_all = _template(width)
         mask = J_all[None, :] <= L[:, None]
         if self.prune and only is None:
             mask &= reach_i[cand][:, I_all]  # pick-up positions reached in time
         ci, pi = np.nonzero(mask)
         veh = cand[ci]
-        ipos, jpos, T = I_all[pi], J_all[pi], T[pi]
+        ipos, jpos = I_all[pi], J_all[pi]
         nrows = veh.size
         self.n_evaluated_rows += nrows
-        k0 = int(ipos.min())
-        # extended per-candidate stop arrays: [stops 0..width-1, P, D]
-        lat_d = INF if req.latest_dropoff_s is None else float(req.latest_dropoff_s)
-        slot_new = f.n_slots
-
-        def ext(arr: np.ndarray, p_val: object, d_val: object) -> np.ndarray:
-            m = arr[veh, :width]
-            out = np.empty((nrows, width + 2), dtype=arr.dtype)
-            out[:, :width] = m
-            out[:, width] = p_val
-            out[:, width + 1] = d_val
-            return np.take_along_axis(out, T, axis=1)
-
-        node = ext(f.nodes, req.origin, req.dest)
-        earliest = ext(f.earliest, req.earliest_pickup_s, -INF)
-        latest = ext(f.latest_eff, req.latest_pickup_s, lat_d)
-        service = ext(f.service, req.board_s, req.alight_s)
-        delta = ext(f.delta, req.n_pax, -req.n_pax)
-        slot = ext(f.slot, slot_new, slot_new)
-        is_drop = ext(f.is_drop, False, True)
-        maxride = ext(f.maxride_eff, INF, req.max_ride_s)
-        valid = np.arange(width + 2)[None, :] < (f.L[veh] + 2)[:, None]
-        is_p = T == width
-        rows = np.arange(nrows)
-        ride_start = np.empty((nrows, slot_new + 1))
-        ride_start[:, :slot_new] = f.slot_start[veh]
-        ride_start[:, slot_new] = np.nan
-        dep = f.prev_dep[veh, k0]
-        prev = f.prev_node[veh, k0]
-        load = f.load_before[veh, k0].copy()
-        drive = f.drive_before[veh, k0].copy()
-        cap = f.capacity[veh]
-        cap_bad = np.zeros(nrows, dtype=bool)
-        tw_bad = np.zeros(nrows, dtype=bool)
-        ride_bad = np.zeros(nrows, dtype=bool)
-        p_start = np.full(nrows, np.nan)
-        p_dep = np.full(nrows, np.nan)
-        d_arr = np.full(nrows, np.nan)
-        for k in range(k0, width + 2):
-            v = valid[:, k]
-            nd = node[:, k]
-            leg = tt.time_s(prev, nd)
-            arr = dep + leg
-            st = np.maximum(arr, earliest[:, k])
-            dp = st + service[:, k]
-            load = load + delta[:, k]
-            cap_bad |= v & (load > cap)
-            ip = is_p[:, k]
-            p_start = np.where(ip, st, p_start)
-            p_dep = np.where(ip, dp, p_dep)
-            tw_bad |= v & ~ip & ~((st <= latest[:, k]) & (arr < INF))
-            sl = slot[:, k]
-            dr = is_drop[:, k] & v
-            ride = arr - ride_start[rows, sl]
-            ride_bad |= dr & ~(ride <= maxride[:, k])
-            d_arr = np.where(dr & (sl == slot_new), arr, d_arr)
-            pk = v & ~is_drop[:, k]
-            ride_start[rows[pk], sl[pk]] = dp[pk]
-            drive = np.where(v, drive + leg, drive)
-            dep = np.where(v, dp, dep)
-            prev = np.where(v, nd, prev)
-        end = dep
-        if self.config.return_to_depot:
-            back = tt.time_s(prev, f.depot[veh])
-            end = np.where(f.has_depot[veh], dep + back, dep)
-        tw_bad |= ~(end <= f.shift_end_eff[veh])
-        stage = np.full(nrows, FEASIBLE, dtype=np.int64)
-        stage[ride_bad] = _S_RIDE
-        stage[tw_bad] = _S_TW
+        # outcomes known without simulating (times never decrease along a route: legs are
+        # >= 0 and service starts no earlier than arrival):
+        #  reach: arrival at the pick-up is exact (stops before it are unchanged);
+        #  capacity: depends on the loads only;
+        #  time window: an old stop after the pick-up with latest < pick-up departure;
+        #  ride (set aside): an old stop between pick-up and drop-off that cannot be left
+        #  before pick-up departure + max ride.
+        p_arr = arr_p[veh, ipos]
+        p_start = np.maximum(p_arr, req.earliest_pickup_s)
+        p_dep = p_start + req.board_s
+        Tr = T_all[pi]
+        stage = np.full(nrows, -1, dtype=np.int64)
+        cols = np.arange(width)
+        inside = (cols >= ipos[:, None]) & (cols < jpos[:, None])  # old stops between P and D
+        load_after = f.load_before[veh, 1:width + 1]  # pads: 0
+        n = req.n_pax
+        cap_bad = (np.where(inside, load_after + n, load_after) > f.capacity[veh][:, None]).any(
+            axis=1) | (f.load_before[veh, ipos] + n > f.capacity[veh])
+        ride_lb = np.where(inside, (f.earliest + f.service)[veh, :width], -INF).max(
+            axis=1, initial=-INF) - p_dep
+        lat_after = np.minimum.accumulate(f.latest_eff[cand, :width][:, ::-1], axis=1)[:, ::-1]
+        lat_after = np.concatenate([lat_after, np.full((cand.size, 1), INF)], axis=1)
+        lat_after = lat_after[ci, ipos]  # min latest of old stops >= i
+        lat_d = INF if req.latest_dropoff_s is None else req.latest_dropoff_s
+        aside = ride_lb > req.max_ride_s
+        stage[aside] = _S_RIDE  # provisional, resolved below if nothing is feasible
+        stage[(lat_after < p_dep) | (lat_d < p_dep)] = _S_TW
         stage[cap_bad] = _S_CAP
-        stage[p_start > req.latest_pickup_s] = _S_LATE
-        stage[~np.isfinite(p_start)] = _S_UNREACH
+        stage[p_arr > req.latest_pickup_s] = _S_LATE
+        stage[~(p_arr < INF)] = _S_UNREACH
+        drive = np.full(nrows, np.nan)
+        d_arr = np.full(nrows, np.nan)
+        sim = np.flatnonzero(stage < 0)
+        pending = np.flatnonzero(stage == _S_RIDE)
+        if sim.size:
+            pending = np.concatenate([pending, self._sim_pass(
+                req, veh[sim], Tr[sim], width, sim, stage, drive, d_arr, drop_ride=True)])
+        if pending.size and not (stage == FEASIBLE).any():
+            self._sim_pass(req, veh[pending], Tr[pending], width, pending, stage, drive, d_arr,
+                           drop_ride=False)
         added = drive - f.drive_total[veh]
         c = self.config
         cost = c.drive_weight * added
@@ -591,6 +358,151 @@ class InsertionEngine:
             cost = cost + c.ride_weight * (d_arr - p_dep)
         np.maximum.at(vstage, veh, stage)
         return _Eval(veh, ipos, jpos, stage, cost, added, vstage, bound)
+
+    def _sim_pass(
+        self,
+        req: DrtRequest,
+        veh: np.ndarray,
+        T: np.ndarray,
+        width: int,
+        rid: np.ndarray,
+        stage_out: np.ndarray,
+        drive_out: np.ndarray,
+        d_arr_out: np.ndarray,
+        *,
+        drop_ride: bool,
+    ) -> np.ndarray:
+        """One simulation pass; returns the row ids set aside for a broken ride limit.
+
+        A row leaves as soon as its outcome is known:
+
+        * a stop starts after its (relaxed) latest time, or the vehicle already departs
+          later than the latest time of a stop still ahead (times never decrease): the row
+          is ``TIME_WINDOW`` (capacity is known fine, so nothing can make it worse);
+        * after the new drop-off, it is back on the old schedule at an old stop (same
+          departure, nobody picked up earlier than before): the rest is the old plan, which
+          meets its own (relaxed) limits, so the row is ``FEASIBLE`` or ``RIDE_TIME``;
+        * with ``drop_ride``: a ride limit broke, or the new passenger has already been on
+          board longer than allowed before reaching the drop-off (set aside).
+        """
+        f = self._fleet
+        tt = self.tt
+        n = veh.size
+        k0 = int((T == width).argmax(axis=1).min())  # first column that can differ
+        Tc = T[:, k0:]
+        slot_new = f.n_slots
+        lat_d = INF if req.latest_dropoff_s is None else float(req.latest_dropoff_s)
+
+        def ext(arr: np.ndarray, p_val: object, d_val: object) -> np.ndarray:
+            out = np.empty((n, width + 2), dtype=arr.dtype)
+            out[:, :width] = arr[veh, :width]
+            out[:, width] = p_val
+            out[:, width + 1] = d_val
+            return np.take_along_axis(out, Tc, axis=1)
+
+        node = ext(f.nodes, req.origin, req.dest)
+        earliest = ext(f.earliest, req.earliest_pickup_s, -INF)
+        latest = ext(f.latest_eff, req.latest_pickup_s, lat_d)
+        service = ext(f.service, req.board_s, req.alight_s)
+        slot = ext(f.slot, slot_new, slot_new)
+        is_drop = ext(f.is_drop, False, True)
+        maxride = ext(f.maxride_eff, INF, req.max_ride_s)
+        old_dep = ext(f.dep, np.nan, np.nan)
+        valid = np.arange(k0, width + 2)[None, :] < (f.L[veh] + 2)[:, None]
+        # latest time of any stop after column k (pads: inf); the new pick-up is checked apart
+        lat_ahead = np.where(valid & (Tc != width), latest, INF)
+        lat_ahead = np.minimum.accumulate(lat_ahead[:, ::-1], axis=1)[:, ::-1]
+        lat_ahead = np.concatenate([lat_ahead[:, 1:], np.full((n, 1), INF)], axis=1)
+        is_p = Tc == width
+        is_d = Tc == width + 1
+        is_old = valid & (Tc < width)
+        rs0 = f.slot_start[veh]
+        rs = np.empty((n, slot_new + 1))
+        rs[:, :slot_new] = rs0
+        rs[:, slot_new] = np.nan
+        dep = f.prev_dep[veh, k0]
+        prev = f.prev_node[veh, k0]
+        drive = f.drive_before[veh, k0].copy()
+        ride_bad = np.zeros(n, dtype=bool)
+        d_passed = np.zeros(n, dtype=bool)
+        live = np.ones(n, dtype=bool)
+        d_arr = np.full(n, np.nan)
+        p_dep = np.full(n, np.nan)
+        max_ride_new = req.max_ride_s
+        set_aside: list[np.ndarray] = []
+        k = 0
+        while k < Tc.shape[1]:
+            v = valid[:, k]
+            nd = node[:, k]
+            leg = tt.time_s(prev, nd)
+            arr = dep + leg
+            st = np.maximum(arr, earliest[:, k])
+            dp = st + service[:, k]
+            ok_here = is_p[:, k] | ((st <= latest[:, k]) & (arr < INF))
+            tw_fail = live & ~((ok_here | ~v) & ~(dp > lat_ahead[:, k]))
+            sl = slot[:, k]
+            dr = is_drop[:, k] & v
+            rows = np.arange(dep.size)
+            ride_bad |= dr & ~(arr - rs[rows, sl] <= maxride[:, k])
+            isd = is_d[:, k]
+            d_arr = np.where(isd, arr, d_arr)
+            d_passed |= isd
+            p_dep = np.where(is_p[:, k], dp, p_dep)
+            pk = v & ~is_drop[:, k]
+            rs[rows[pk], sl[pk]] = dp[pk]
+            drive = np.where(v, drive + leg, drive)
+            dep = np.where(v, dp, dep)
+            prev = np.where(v, nd, prev)
+            conv = live & d_passed & is_old[:, k] & (dp == old_dep[:, k]) & ~tw_fail
+            if conv.any():
+                c_idx = np.flatnonzero(conv)
+                ok = ~(rs[c_idx, :slot_new] < rs0[c_idx]).any(axis=1)
+                conv[c_idx[~ok]] = False
+            k += 1
+            if tw_fail.any():
+                stage_out[rid[tw_fail]] = _S_TW
+                live &= ~tw_fail
+            if conv.any():
+                r = rid[conv]
+                stage_out[r] = np.where(ride_bad[conv], _S_RIDE, FEASIBLE)
+                m = Tc[conv, k - 1]  # the old stop: the rest of the plan is unchanged after it
+                vv = veh[conv]
+                drive_out[r] = drive[conv] + (f.drive_total[vv] - f.drive_before[vv, m + 1])
+                d_arr_out[r] = d_arr[conv]
+                live &= ~conv
+            if drop_ride:
+                # the new passenger cannot arrive before the vehicle's current departure
+                aside = live & (ride_bad | (~d_passed & (dep - p_dep > max_ride_new)))
+                if aside.any():
+                    stage_out[rid[aside]] = _S_RIDE  # provisional: RIDE_TIME or TIME_WINDOW
+                    set_aside.append(rid[aside])
+                    live &= ~aside
+            n_live = int(live.sum())
+            if n_live == 0:
+                break
+            if n_live <= live.size // 2:  # compact rows, drop finished columns
+                (node, earliest, latest, service, slot, is_drop, maxride, old_dep, valid, is_p,
+                 is_d, is_old, Tc, lat_ahead) = (
+                    x[live, k:] for x in (
+                        node, earliest, latest, service, slot, is_drop, maxride, old_dep,
+                        valid, is_p, is_d, is_old, Tc, lat_ahead))
+                (veh, rid, rs0, rs, dep, prev, drive, ride_bad, d_passed, d_arr, p_dep) = (
+                    x[live] for x in (
+                        veh, rid, rs0, rs, dep, prev, drive, ride_bad, d_passed, d_arr, p_dep))
+                live = np.ones(n_live, dtype=bool)
+                k = 0
+        else:
+            veh, rid, dep, prev = veh[live], rid[live], dep[live], prev[live]
+            drive, ride_bad, d_arr = drive[live], ride_bad[live], d_arr[live]
+            end = dep
+            if self.config.return_to_depot:
+                back = tt.time_s(prev, f.depot[veh])
+                end = np.where(f.has_depot[veh], dep + back, dep)
+            late_end = ~(end <= f.shift_end_eff[veh])
+            stage_out[rid] = np.where(late_end, _S_TW, np.where(ride_bad, _S_RIDE, FEASIBLE))
+            drive_out[rid] = drive
+            d_arr_out[rid] = d_arr
+        return np.concatenate(set_aside) if set_aside else np.zeros(0, dtype=np.intp)
 
     def _rejection(self, req: DrtRequest, ev: _Eval) -> Rejection:
         f = self._fleet
