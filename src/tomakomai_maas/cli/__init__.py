@@ -26,6 +26,7 @@ _COMMAND_MODULES = (
     "tomakomai_maas.cli.run",
     "tomakomai_maas.cli.network",
     "tomakomai_maas.cli.gtfs",
+    "tomakomai_maas.cli.gis",
 )
 
 _KNOWN_COMMANDS = {"run", "network", "gtfs", "validate", "show", "compare", "check", "sweep",
