@@ -63,20 +63,29 @@ class RunOutput:
 
 
 def _one_replication(world: World, seed: int) -> tuple[dict[str, float], dict[str, pd.DataFrame]]:
+    from tomakomai_maas.demand.feedback import simulate_with_choice
     from tomakomai_maas.sim import simulate
 
+    choice = simulate_with_choice(world, seed)  # None unless demand.generated (mode choice)
+    if choice is not None:
+        return {**summarise(choice.tables, world), **choice.kpis}, choice.tables
     result = simulate(world, seed)
     tables = dict(result.tables)
     return summarise(tables, world), tables
 
 
 def simulate_replications(world: World, seeds: Sequence[int], *, workers: int | None = None,
-                          progress: Callable[[int, int], None] | None = None
+                          progress: Callable[[int, int], None] | None = None,
+                          executor: Any = None,
                           ) -> list[tuple[dict[str, float], dict[str, pd.DataFrame]]]:
     """Run ``simulate(world, seed)`` for every seed (process pool when ``workers > 1``).
 
+    ``executor``: a :class:`tomakomai_maas.executors.Executor` (e.g. Dask) to run the
+    ``(world, seed)`` jobs on instead; ``workers`` is then ignored.
     Results are returned in seed order and do not depend on the number of workers.
     """
+    if executor is not None:
+        return executor.map(_one_replication, [(world, s) for s in seeds], progress=progress)
     n = len(seeds)
     workers = min(n, workers if workers is not None else (os.cpu_count() or 1))
     out: list[Any] = []
@@ -98,8 +107,11 @@ def simulate_replications(world: World, seeds: Sequence[int], *, workers: int | 
 def run(sc: Scenario, *, replications: int | None = None, seed: int | None = None,
         out_root: Path | None = None, run_id: str | None = None, workers: int | None = None,
         cache_dir: Path | None = None, write_tables: bool = True,
-        progress: Callable[[int, int], None] | None = None) -> RunOutput:
-    """Build, simulate and write one scenario run; returns the run folder and summary."""
+        progress: Callable[[int, int], None] | None = None, executor: Any = None) -> RunOutput:
+    """Build, simulate and write one scenario run; returns the run folder and summary.
+
+    ``executor``: see :func:`simulate_replications`.
+    """
     t0 = time.perf_counter()
     n = int(replications if replications is not None else sc.replications)
     base_seed = int(seed if seed is not None else sc.seed)
@@ -117,7 +129,8 @@ def run(sc: Scenario, *, replications: int | None = None, seed: int | None = Non
     tmp.mkdir(parents=True, exist_ok=True)
     try:
         world = build(sc, cache_dir=cache_dir)
-        reps = simulate_replications(world, seeds, workers=workers, progress=progress)
+        reps = simulate_replications(world, seeds, workers=workers, progress=progress,
+                                     executor=executor)
         kpis = [k for k, _ in reps]
         summary = {
             "scenario": sc.name,
@@ -127,6 +140,8 @@ def run(sc: Scenario, *, replications: int | None = None, seed: int | None = Non
             "replication_seeds": seeds,
             "kpis": aggregate_replications(kpis),
         }
+        if sc.service.calendar is not None:
+            summary["calendar_totals"] = calendar_totals(sc, kpis)
         tables = _concat_tables([t for _, t in reps])
         write_json(tmp / "summary.json", summary)
         (tmp / "scenario.resolved.yaml").write_text(
@@ -156,6 +171,28 @@ def run(sc: Scenario, *, replications: int | None = None, seed: int | None = Non
         tmp.rename(final)
     log.info("wrote %s", final)
     return RunOutput(final, summary, tables)
+
+
+def calendar_totals(sc: Scenario, kpis: Sequence[dict[str, float]]) -> dict[str, Any]:
+    """Totals over the operating days of ``service.calendar``, every day run like the
+    simulated day (``service.day_type``), with CIs from the replications."""
+    from tomakomai_maas.metrics.annual import AnnualConfig, annual_totals
+    from tomakomai_maas.scenario.schema import WEEKDAYS
+
+    assert sc.service.calendar is not None
+    day_type = sc.service.day_type
+    cfg = AnnualConfig(weekday_day_types={d: day_type for d in WEEKDAYS})
+    days = sc.service.calendar.operating_days()
+    table = annual_totals(days, {day_type: list(kpis)}, cfg)
+    return {
+        "operating_days": len(days),
+        "first_day": days[0].isoformat() if days else None,
+        "last_day": days[-1].isoformat() if days else None,
+        "day_type": day_type,
+        "kpis": {str(k): {c: row[c] for c in ("total", "ci_low", "ci_high", "half_width",
+                                                "per_day_mean")}
+                 for k, row in table.iterrows()},
+    }
 
 
 def write_json(path: Path, data: Any) -> None:

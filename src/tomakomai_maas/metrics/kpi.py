@@ -33,6 +33,7 @@ takeovers_per_100km      takeovers per 100 AV-km
 sudden_stops             AV sudden stops
 trips_cancelled          vehicle trips cancelled (e.g. AV suspension in heavy snowfall)
 boardings.<route_id>     boardings per route
+cost_*, revenue_*, ...   cost, revenue and subsidy per day (:mod:`tomakomai_maas.metrics.cost`)
 =======================  =====================================================================
 """
 
@@ -110,4 +111,9 @@ def summarise(tables: Mapping[str, pd.DataFrame], world: World | None = None) ->
     if len(ran):
         for rid, b in ran.groupby("route_id", sort=True)["boardings"].sum().items():
             k[f"boardings.{rid}"] = float(b)
+    cost_config = world.extras.get("cost_config") if world is not None else None
+    if cost_config is not None:
+        from tomakomai_maas.metrics.cost import cost_kpis
+
+        k.update(cost_kpis(tables, world, cost_config))
     return k

@@ -26,6 +26,7 @@ from tomakomai_maas.demand.od import (
     read_trips_csv,
 )
 from tomakomai_maas.errors import GTFSError, NetworkError, ScenarioError
+from tomakomai_maas.metrics.cost import fare_table_from_feeds
 from tomakomai_maas.scenario.schema import Scenario, parse_time_s
 from tomakomai_maas.world import (
     Access,
@@ -220,6 +221,7 @@ def build(sc: Scenario, *, cache_dir: Path | None = None,
         energy=EnergyParams(grid_kg_co2_per_kwh=sc.energy.grid_kg_co2_per_kwh,
                             diesel_kg_co2_per_l=sc.energy.diesel_kg_co2_per_l),
         drt=drt,
+        extras={"cost_config": sc.cost, "fare_table": fare_table_from_feeds(ctx.feeds)},
     )
 
 

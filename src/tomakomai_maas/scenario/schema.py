@@ -17,6 +17,7 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from tomakomai_maas.metrics.cost import CostConfig
 from tomakomai_maas.scenario.schema_demand import GeneratedDemandConfig, MaasConfig
 from tomakomai_maas.scenario.schema_drt import DrtConfig
 from tomakomai_maas.world import WEATHER_STATES
@@ -297,5 +298,8 @@ class Scenario(_Model):
     maas: MaasConfig = MaasConfig()
     journey: JourneyConfig = JourneyConfig()
     energy: EnergyConfig = EnergyConfig()
+    cost: CostConfig = Field(default_factory=CostConfig,
+                             description="Unit costs and fares (defaults assumed, see "
+                             "tomakomai_maas.metrics.cost.ASSUMPTIONS).")
     output: OutputConfig = OutputConfig()
     source_file: Path | None = Field(None, description="Set by the loader; not for users.")
