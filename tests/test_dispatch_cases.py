@@ -345,3 +345,30 @@ def test_pruning_skips_far_vehicles_with_identical_result():
     a, b = pruned.insert(r, fleet), full.insert(r, fleet)
     assert a == b and a.vehicle_id == "v20"
     assert pruned.n_evaluated_rows == 3 and full.n_evaluated_rows == 41
+
+
+def test_non_metric_times_shortcut_cannot_hide_a_longer_ride():
+    # Travel times that break the triangle inequality: 0->3 takes 100 s, but 0->1->2->3
+    # takes 30 s. Plan: pick up "a" at 3, pick up "b" at 4 (not before 500 s), drop "a" at 5
+    # (ride <= 450 s), drop "b" at 6: a rides 100 -> 510 = 410 s.
+    # Inserting the new request 1 -> 2 first reaches 3 at 30 s, so "a" rides 30 -> 510 =
+    # 480 s > 450, although from "b"'s pick-up on the schedule is the old one again.
+    # It would save 70 s of driving, but is infeasible; the best feasible is pick-up first,
+    # drop-off last: 0->1->3->4->5->6->2 = 10+100+10+10+10+100 = 240 s (+110 s).
+    t = np.full((7, 7), 100.0)
+    np.fill_diagonal(t, 0.0)
+    for a, b in [(0, 1), (1, 2), (2, 3), (3, 4), (4, 5), (5, 6)]:
+        t[a, b] = 10.0
+    tt = MatrixTravelTimes(t)
+    plan = (
+        PlanStop("a", StopKind.PICKUP, 3, 1, 0.0, 1000.0, 0.0),
+        PlanStop("b", StopKind.PICKUP, 4, 1, 500.0, 1000.0, 0.0),
+        PlanStop("a", StopKind.DROPOFF, 5, 1, -INF, INF, 0.0, 450.0),
+        PlanStop("b", StopKind.DROPOFF, 6, 1, -INF, INF, 0.0, INF),
+    )
+    v = veh(node=0, plan=plan)
+    assert check_plan(v, tt).feasible
+    for prune in (True, False):
+        res = insert_request(req("r", 1, 2, late=1000.0), [v], tt, prune=prune)
+        assert (res.pickup_index, res.dropoff_index, res.cost_s) == (0, 5, 110.0)
+        assert check_plan(apply_assignment(v, res), tt).feasible

@@ -2,17 +2,29 @@
 
 For a request and a fleet, every candidate (vehicle, pick-up position ``i``, drop-off
 position ``j``), ``0 <= i <= j <= len(plan)``, gives the new plan
-``plan[:i] + [P] + plan[i:j] + [D] + plan[j:]``. All candidates of all vehicles are
-simulated together: one numpy step per plan position, over arrays with one row per
-candidate. The cheapest feasible candidate wins; ties go to the lowest ``vehicle_id``, then
-the lowest ``i``, then ``j``.
+``plan[:i] + [P] + plan[i:j] + [D] + plan[j:]``. The cheapest feasible candidate wins; ties
+go to the lowest ``vehicle_id``, then the lowest ``i``, then ``j``.
 
-**Pruning** (``prune=True``) skips only provably infeasible work: the exact earliest arrival
-of each vehicle at the pick-up over all pick-up positions (``min_i dep_{i-1} +
-time(node_{i-1}, origin)``, one vectorised look-up over the fleet; the current plan's stop
-times do not change when stops are inserted *after* them) is compared with
-``latest_pickup_s``; vehicles that cannot make it, and vehicles with too few seats, are not
-simulated, and neither are pick-up positions that are too late. The result (assignment or
+Evaluation is exact and vectorised (one row per candidate):
+
+1. outcomes that need no simulation, from bounds valid for any travel times ``>= 0``:
+   the arrival at the pick-up (exact: stops before it keep their times), capacity (loads
+   only), a certain time-window break (an old stop after the pick-up, or the new drop-off,
+   with a latest time before the pick-up departure) and a certain ride break (an old stop
+   between pick-up and drop-off that cannot be left within max ride of the pick-up);
+2. the other candidates are simulated together, one numpy step per plan position; a row
+   leaves as soon as its outcome is certain (a broken window; back on the old schedule
+   after the new drop-off; a broken ride limit);
+3. only when nothing is feasible are ride-limit breaks resolved further (``TIME_WINDOW``
+   or ``RIDE_TIME``), because only the rejection reason needs that.
+
+**Pruning** (``prune=True``) skips only provably infeasible work before any row is built:
+the exact earliest arrival of each vehicle at the pick-up over all pick-up positions
+(``min_i dep_{i-1} + time(node_{i-1}, origin)``, one vectorised look-up over the fleet) is
+compared with ``latest_pickup_s``; vehicles that cannot make it, or have too few seats, and
+pick-up positions that are too late or are followed by a stop that would certainly be late,
+get no rows; drop-off positions past a certain ride break are only built when nothing is
+feasible. Their outcome still counts for the rejection reason, so the result (assignment or
 rejection, reason and detail) is identical with and without pruning.
 
 **Commitments already in a plan** are kept "no worse than now": an existing stop may not
@@ -90,6 +102,49 @@ def _template(width: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     for a in (ii, jj, t):
         a.setflags(write=False)
     return ii, jj, t
+
+
+def _pair_index(i: np.ndarray, j: np.ndarray, width: int) -> np.ndarray:
+    """Row of ``_template(width)`` for pick-up position ``i`` and drop-off position ``j``."""
+    return i * (width + 1) - i * (i - 1) // 2 + (j - i)
+
+
+def _expand(
+    group: np.ndarray, i: np.ndarray, j_lo: np.ndarray, j_hi: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Rows ``(group, i, j)`` for every ``j_lo <= j <= j_hi`` (vectorised)."""
+    counts = np.maximum(j_hi - j_lo + 1, 0)
+    total = int(counts.sum())
+    starts = np.cumsum(counts) - counts
+    rep = np.repeat(np.arange(counts.size), counts)
+    j = j_lo[rep] + (np.arange(total) - starts[rep])
+    return group[rep], i[rep], j
+
+
+@dataclass
+class _Rows:
+    """Candidate insertions of one request and what is known about them."""
+
+    veh: np.ndarray
+    i: np.ndarray
+    j: np.ndarray
+    T: np.ndarray
+    stage: np.ndarray
+    drive: np.ndarray
+    d_arr: np.ndarray
+    p_start: np.ndarray
+    pending: np.ndarray  # ride limit broken; TIME_WINDOW or RIDE_TIME still to be resolved
+
+    @property
+    def n(self) -> int:
+        return int(self.veh.size)
+
+    def concat(self, other: _Rows) -> _Rows:
+        if self.T.shape[1] != other.T.shape[1]:
+            raise AssertionError("rows of different widths")
+        return _Rows(*(np.concatenate([getattr(self, k), getattr(other, k)])
+                       for k in ("veh", "i", "j", "T", "stage", "drive", "d_arr", "p_start",
+                                 "pending")))
 
 
 @dataclass(frozen=True)
@@ -280,46 +335,129 @@ class InsertionEngine:
     def _evaluate_rows(self, req: DrtRequest, only: np.ndarray | None) -> _Eval:
         f = self._fleet
         tt = self.tt
-        n = len(f.vehicles)
-        # exact earliest arrival at the pick-up per (vehicle, pick-up position)
+        # exact earliest arrival at the pick-up per (vehicle, pick-up position): the stops
+        # before the pick-up keep their times
         arr_p = f.prev_dep + tt.time_s(f.prev_node, req.origin)
         bound = arr_p.min(axis=1)
         reach_i = arr_p <= req.latest_pickup_s
         reach_v = reach_i.any(axis=1)
         vstage = np.where(np.isfinite(bound), _S_LATE, _S_UNREACH)
         vstage = np.where(reach_v, _S_CAP, vstage)  # pruned vehicles: best they can get
+        prune = self.prune and only is None
         if only is not None:
             cand = only
-        elif self.prune:
+        elif prune:
             cand = np.flatnonzero(reach_v & (f.capacity >= req.n_pax))
         else:
-            cand = np.arange(n)
+            cand = np.arange(len(f.vehicles))
         empty = np.zeros(0, dtype=np.intp)
         if cand.size == 0:
             z = np.zeros(0)
             return _Eval(empty, empty, empty, empty, z, z, vstage, bound)
         L = f.L[cand]
         width = int(L.max())
-        I_all, J_all, T_all = _template(width)
-        mask = J_all[None, :] <= L[:, None]
-        if self.prune and only is None:
-            mask &= reach_i[cand][:, I_all]  # pick-up positions reached in time
-        ci, pi = np.nonzero(mask)
-        veh = cand[ci]
-        ipos, jpos = I_all[pi], J_all[pi]
+        deferred = None
+        if prune:
+            ci, ipos, jpos, deferred = self._pruned_rows(req, cand, L, width, arr_p, reach_i,
+                                                         vstage)
+        else:
+            I_all, J_all, _ = _template(width)
+            ci, pi = np.nonzero(J_all[None, :] <= L[:, None])
+            ipos, jpos = I_all[pi], J_all[pi]
+        rows = self._rows(req, cand[ci], ipos, jpos, width, arr_p)
+        if rows.n and deferred is not None and not (rows.stage == FEASIBLE).any():
+            # nothing feasible: the rejection reason needs the rows set aside as well
+            rows = rows.concat(self._rows(req, cand[deferred[0]], deferred[1], deferred[2],
+                                          width, arr_p))
+        if rows.n and not (rows.stage == FEASIBLE).any():
+            pend = np.flatnonzero(rows.pending)
+            if pend.size:
+                self._sim_pass(req, rows.veh[pend], rows.T[pend], width, pend, rows.stage,
+                               rows.drive, rows.d_arr, drop_ride=False)
+        added = rows.drive - f.drive_total[rows.veh]
+        c = self.config
+        cost = c.drive_weight * added
+        if c.wait_weight:
+            cost = cost + c.wait_weight * (rows.p_start - req.earliest_pickup_s)
+        if c.ride_weight:
+            cost = cost + c.ride_weight * (rows.d_arr - rows.p_start - req.board_s)
+        np.maximum.at(vstage, rows.veh, rows.stage)
+        return _Eval(rows.veh, rows.i, rows.j, rows.stage, cost, added, vstage, bound)
+
+    def _pruned_rows(
+        self,
+        req: DrtRequest,
+        cand: np.ndarray,
+        L: np.ndarray,
+        width: int,
+        arr_p: np.ndarray,
+        reach_i: np.ndarray,
+        vstage: np.ndarray,
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray, tuple[np.ndarray, ...]]:
+        """Candidate rows worth simulating, decided per (vehicle, pick-up position).
+
+        Skips pick-up positions not reached in time, and those after which some old stop
+        has a latest time before the pick-up departure (their rows are all ``TIME_WINDOW``
+        or ``CAPACITY``; ``vstage`` gets the better of the two). For the rest, drop-off
+        positions past an old stop that cannot be left within the new passenger's max ride
+        of the pick-up departure are deferred (returned apart): their rows break a ride
+        limit, so only a rejection needs them.
+        """
+        f = self._fleet
+        n_pos = width + 1
+        pos = np.arange(n_pos)
+        ok = reach_i[cand, :n_pos] & (pos[None, :] <= L[:, None])
+        cv, ip = np.nonzero(ok)
+        p_dep = np.maximum(arr_p[cand[cv], ip], req.earliest_pickup_s) + req.board_s
+        lat_after = np.minimum.accumulate(f.latest_eff[cand, :width][:, ::-1], axis=1)[:, ::-1]
+        lat_after = np.concatenate([lat_after, np.full((cand.size, 1), INF)], axis=1)
+        lat_d = INF if req.latest_dropoff_s is None else req.latest_dropoff_s
+        tw = (lat_after[cv, ip] < p_dep) | (lat_d < p_dep)
+        if tw.any():
+            v = cand[cv[tw]]
+            la_ok = (f.load_before[v, 1:width + 1] <= f.capacity[v][:, None]).all(axis=1)
+            room = la_ok & (f.load_before[v, ip[tw]] + req.n_pax <= f.capacity[v])
+            np.maximum.at(vstage, v, np.where(room, _S_TW, _S_CAP))
+        cv, ip, p_dep = cv[~tw], ip[~tw], p_dep[~tw]
+        # first old stop m >= i that cannot be left by p_dep + max ride: j <= m
+        es = (f.earliest + f.service)[cand[cv], :width]
+        cols = np.arange(width)
+        late = (cols[None, :] >= ip[:, None]) & (cols[None, :] < L[cv][:, None]) & (
+            es - p_dep[:, None] > req.max_ride_s)
+        j_max = L[cv].copy()
+        has = late.any(axis=1)
+        if has.any():
+            j_max[has] = late[has].argmax(axis=1)
+        ci, ipos, jpos = _expand(cv, ip, ip, j_max)
+        deferred = _expand(cv, ip, j_max + 1, L[cv])
+        return ci, ipos, jpos, deferred
+
+    def _rows(
+        self,
+        req: DrtRequest,
+        veh: np.ndarray,
+        ipos: np.ndarray,
+        jpos: np.ndarray,
+        width: int,
+        arr_p: np.ndarray,
+    ) -> _Rows:
+        """Classify candidate rows and simulate those whose outcome is not yet certain.
+
+        Known without simulating (times never decrease along a route: legs are >= 0 and a
+        service starts no earlier than the arrival): reaching the pick-up (exact: the stops
+        before it keep their times); capacity (loads only); a time window, when an old stop
+        after the pick-up, or the new drop-off, has a latest time before the pick-up
+        departure; a broken ride limit (set aside as pending), when an old stop between
+        pick-up and drop-off cannot be left within max ride of the pick-up departure.
+        """
+        f = self._fleet
         nrows = veh.size
         self.n_evaluated_rows += nrows
-        # outcomes known without simulating (times never decrease along a route: legs are
-        # >= 0 and service starts no earlier than arrival):
-        #  reach: arrival at the pick-up is exact (stops before it are unchanged);
-        #  capacity: depends on the loads only;
-        #  time window: an old stop after the pick-up with latest < pick-up departure;
-        #  ride (set aside): an old stop between pick-up and drop-off that cannot be left
-        #  before pick-up departure + max ride.
+        _, _, T_all = _template(width)
+        Tr = T_all[_pair_index(ipos, jpos, width)]
         p_arr = arr_p[veh, ipos]
         p_start = np.maximum(p_arr, req.earliest_pickup_s)
         p_dep = p_start + req.board_s
-        Tr = T_all[pi]
         stage = np.full(nrows, -1, dtype=np.int64)
         cols = np.arange(width)
         inside = (cols >= ipos[:, None]) & (cols < jpos[:, None])  # old stops between P and D
@@ -329,35 +467,23 @@ class InsertionEngine:
             axis=1) | (f.load_before[veh, ipos] + n > f.capacity[veh])
         ride_lb = np.where(inside, (f.earliest + f.service)[veh, :width], -INF).max(
             axis=1, initial=-INF) - p_dep
-        lat_after = np.minimum.accumulate(f.latest_eff[cand, :width][:, ::-1], axis=1)[:, ::-1]
-        lat_after = np.concatenate([lat_after, np.full((cand.size, 1), INF)], axis=1)
-        lat_after = lat_after[ci, ipos]  # min latest of old stops >= i
+        lat_after = np.where(cols >= ipos[:, None], f.latest_eff[veh, :width], INF).min(
+            axis=1, initial=INF)
         lat_d = INF if req.latest_dropoff_s is None else req.latest_dropoff_s
-        aside = ride_lb > req.max_ride_s
-        stage[aside] = _S_RIDE  # provisional, resolved below if nothing is feasible
+        stage[ride_lb > req.max_ride_s] = _S_RIDE  # provisional
         stage[(lat_after < p_dep) | (lat_d < p_dep)] = _S_TW
         stage[cap_bad] = _S_CAP
         stage[p_arr > req.latest_pickup_s] = _S_LATE
         stage[~(p_arr < INF)] = _S_UNREACH
+        pending = stage == _S_RIDE
         drive = np.full(nrows, np.nan)
         d_arr = np.full(nrows, np.nan)
         sim = np.flatnonzero(stage < 0)
-        pending = np.flatnonzero(stage == _S_RIDE)
         if sim.size:
-            pending = np.concatenate([pending, self._sim_pass(
-                req, veh[sim], Tr[sim], width, sim, stage, drive, d_arr, drop_ride=True)])
-        if pending.size and not (stage == FEASIBLE).any():
-            self._sim_pass(req, veh[pending], Tr[pending], width, pending, stage, drive, d_arr,
-                           drop_ride=False)
-        added = drive - f.drive_total[veh]
-        c = self.config
-        cost = c.drive_weight * added
-        if c.wait_weight:
-            cost = cost + c.wait_weight * (p_start - req.earliest_pickup_s)
-        if c.ride_weight:
-            cost = cost + c.ride_weight * (d_arr - p_dep)
-        np.maximum.at(vstage, veh, stage)
-        return _Eval(veh, ipos, jpos, stage, cost, added, vstage, bound)
+            aside = self._sim_pass(req, veh[sim], Tr[sim], width, sim, stage, drive, d_arr,
+                                   drop_ride=True)
+            pending[aside] = True
+        return _Rows(veh, ipos, jpos, Tr, stage, drive, d_arr, p_start, pending)
 
     def _sim_pass(
         self,

@@ -3,7 +3,8 @@
 Any object with ``time_s(i, j)`` and ``dist_m(i, j)`` works (the network layer's
 ``TravelTimes`` oracle does): both take compact node indices as ints or numpy integer arrays
 (broadcast together) and return seconds / metres as floats or float arrays, ``inf`` when
-unreachable. The dispatcher assumes ``time_s(i, i) == 0``.
+unreachable. The dispatcher assumes ``time_s(i, j) >= 0`` and ``time_s(i, i) == 0``; it does
+not need the triangle inequality.
 """
 
 from __future__ import annotations
