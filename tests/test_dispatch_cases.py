@@ -372,3 +372,18 @@ def test_non_metric_times_shortcut_cannot_hide_a_longer_ride():
         res = insert_request(req("r", 1, 2, late=1000.0), [v], tt, prune=prune)
         assert (res.pickup_index, res.dropoff_index, res.cost_s) == (0, 5, 110.0)
         assert check_plan(apply_assignment(v, res), tt).feasible
+
+
+def test_weighted_cost():
+    # cost = added driving + 2 x wait + 0.5 x ride. "near" (node 3) reaches pick-up 2 at
+    # 60 s: 300 s driving (60 + 240), wait 60 s, ride 240 s -> 300 + 120 + 120 = 540;
+    # "far" (node 0) at 120 s: 360 + 240 + 120 = 720
+    tt = line()
+    cfg = DispatchConfig(wait_weight=2.0, ride_weight=0.5)
+    fleet = [veh("far", node=0), veh("near", node=3)]
+    a = insert_request(req("r", 2, 6, board_s=10.0), fleet, tt, config=cfg)
+    assert a.vehicle_id == "near"
+    # near: pick-up at 60, leaves 70, arrives 6 at 70 + 240 = 310: ride 240
+    assert (a.pickup_s, a.dropoff_s) == (60.0, 310.0)
+    assert a.added_drive_s == 300.0
+    assert a.cost_s == 300.0 + 2.0 * 60.0 + 0.5 * 240.0

@@ -86,27 +86,35 @@ def _hms(t_s: float) -> str:
     return f"{sign}{t // 3600:02d}:{t % 3600 // 60:02d}:{t % 60:02d}"
 
 
-@functools.lru_cache(maxsize=64)
-def _template(width: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """All (i, j) pairs for a plan of ``width`` stops and their new stop order.
+@functools.lru_cache(maxsize=16)
+def _pairs(width: int) -> tuple[np.ndarray, np.ndarray]:
+    """All (pick-up, drop-off) position pairs ``0 <= i <= j <= width``."""
+    ii, jj = np.triu_indices(width + 1)
+    ii, jj = ii.astype(np.intp), jj.astype(np.intp)
+    ii.setflags(write=False)
+    jj.setflags(write=False)
+    return ii, jj
 
-    Returns ``(I, J, T)``; row ``r`` of ``T`` lists, for the new plan, indices into
-    ``[stop_0 .. stop_{width-1}, P, D]`` (``P = width``, ``D = width + 1``).
+
+def _new_order(i: np.ndarray, j: np.ndarray, width: int) -> np.ndarray:
+    """Per row, the new plan as indices into ``[stop_0 .. stop_{width-1}, P, D]``.
+
+    ``P = width``, ``D = width + 1``: ``stops[:i] + [P] + stops[i:j] + [D] + stops[j:]``.
     """
-    pairs = [(i, j) for i in range(width + 1) for j in range(i, width + 1)]
-    ii = np.array([p[0] for p in pairs], dtype=np.intp)
-    jj = np.array([p[1] for p in pairs], dtype=np.intp)
-    t = np.empty((len(pairs), width + 2), dtype=np.intp)
-    for r, (i, j) in enumerate(pairs):
-        t[r] = [*range(i), width, *range(i, j), width + 1, *range(j, width)]
-    for a in (ii, jj, t):
-        a.setflags(write=False)
-    return ii, jj, t
+    c = np.arange(width + 2)[None, :]
+    i = i[:, None]
+    j = j[:, None]
+    return np.where(c < i, c, np.where(c == i, width, np.where(
+        c <= j, c - 1, np.where(c == j + 1, width + 1, c - 2))))
 
 
-def _pair_index(i: np.ndarray, j: np.ndarray, width: int) -> np.ndarray:
-    """Row of ``_template(width)`` for pick-up position ``i`` and drop-off position ``j``."""
-    return i * (width + 1) - i * (i - 1) // 2 + (j - i)
+def _first(mask: np.ndarray, default: np.ndarray) -> np.ndarray:
+    """Column of the first True per row of ``mask``, else ``default``."""
+    out = default.copy()
+    has = mask.any(axis=1)
+    if has.any():
+        out[has] = mask[has].argmax(axis=1)
+    return out
 
 
 def _expand(
@@ -361,15 +369,16 @@ class InsertionEngine:
             ci, ipos, jpos, deferred = self._pruned_rows(req, cand, L, width, arr_p, reach_i,
                                                          vstage)
         else:
-            I_all, J_all, _ = _template(width)
+            I_all, J_all = _pairs(width)
             ci, pi = np.nonzero(J_all[None, :] <= L[:, None])
             ipos, jpos = I_all[pi], J_all[pi]
-        rows = self._rows(req, cand[ci], ipos, jpos, width, arr_p)
-        if rows.n and deferred is not None and not (rows.stage == FEASIBLE).any():
-            # nothing feasible: the rejection reason needs the rows set aside as well
-            rows = rows.concat(self._rows(req, cand[deferred[0]], deferred[1], deferred[2],
-                                          width, arr_p))
-        if rows.n and not (rows.stage == FEASIBLE).any():
+        # pruned rows need no classification: every one of them must be simulated
+        rows = self._rows(req, cand[ci], ipos, jpos, width, arr_p, classify=not prune)
+        if not (rows.stage == FEASIBLE).any():
+            if deferred is not None and deferred[0].size:
+                # nothing feasible: the rejection reason needs the rows set aside as well
+                rows = rows.concat(self._rows(req, cand[deferred[0]], deferred[1],
+                                              deferred[2], width, arr_p, pending=True))
             pend = np.flatnonzero(rows.pending)
             if pend.size:
                 self._sim_pass(req, rows.veh[pend], rows.T[pend], width, pend, rows.stage,
@@ -380,7 +389,7 @@ class InsertionEngine:
         if c.wait_weight:
             cost = cost + c.wait_weight * (rows.p_start - req.earliest_pickup_s)
         if c.ride_weight:
-            cost = cost + c.ride_weight * (rows.d_arr - rows.p_start - req.board_s)
+            cost = cost + c.ride_weight * (rows.d_arr - (rows.p_start + req.board_s))
         np.maximum.at(vstage, rows.veh, rows.stage)
         return _Eval(rows.veh, rows.i, rows.j, rows.stage, cost, added, vstage, bound)
 
@@ -419,17 +428,22 @@ class InsertionEngine:
             room = la_ok & (f.load_before[v, ip[tw]] + req.n_pax <= f.capacity[v])
             np.maximum.at(vstage, v, np.where(room, _S_TW, _S_CAP))
         cv, ip, p_dep = cv[~tw], ip[~tw], p_dep[~tw]
-        # first old stop m >= i that cannot be left by p_dep + max ride: j <= m
-        es = (f.earliest + f.service)[cand[cv], :width]
+        # capacity: rows of positions without room are all CAPACITY (vstage has that)
+        v = cand[cv]
+        cap = f.capacity[v][:, None]
+        la = f.load_before[v, 1:width + 1]  # load after each old stop (pads: 0)
+        room = (la <= cap).all(axis=1) & (f.load_before[v, ip] + req.n_pax <= f.capacity[v])
+        cv, ip, p_dep, v, la, cap = cv[room], ip[room], p_dep[room], v[room], la[room], cap[room]
         cols = np.arange(width)
-        late = (cols[None, :] >= ip[:, None]) & (cols[None, :] < L[cv][:, None]) & (
-            es - p_dep[:, None] > req.max_ride_s)
-        j_max = L[cv].copy()
-        has = late.any(axis=1)
-        if has.any():
-            j_max[has] = late[has].argmax(axis=1)
+        ahead = (cols[None, :] >= ip[:, None]) & (cols[None, :] < L[cv][:, None])
+        # the drop-off must come before the first old stop m >= i that would be over
+        # capacity with the new passenger on board (j <= m), and before the first one that
+        # cannot be left by pick-up departure + max ride (later j: set aside)
+        j_cap = _first(ahead & (la + req.n_pax > cap), L[cv])
+        es = (f.earliest + f.service)[v, :width]
+        j_max = np.minimum(_first(ahead & (es - p_dep[:, None] > req.max_ride_s), L[cv]), j_cap)
         ci, ipos, jpos = _expand(cv, ip, ip, j_max)
-        deferred = _expand(cv, ip, j_max + 1, L[cv])
+        deferred = _expand(cv, ip, j_max + 1, j_cap)
         return ci, ipos, jpos, deferred
 
     def _rows(
@@ -440,8 +454,14 @@ class InsertionEngine:
         jpos: np.ndarray,
         width: int,
         arr_p: np.ndarray,
+        *,
+        classify: bool = True,
+        pending: bool = False,
     ) -> _Rows:
         """Classify candidate rows and simulate those whose outcome is not yet certain.
+
+        ``classify=False``: the caller knows every row must be simulated.
+        ``pending=True``: the caller knows every row breaks a ride limit (set aside).
 
         Known without simulating (times never decrease along a route: legs are >= 0 and a
         service starts no earlier than the arrival): reaching the pick-up (exact: the stops
@@ -450,15 +470,39 @@ class InsertionEngine:
         departure; a broken ride limit (set aside as pending), when an old stop between
         pick-up and drop-off cannot be left within max ride of the pick-up departure.
         """
-        f = self._fleet
         nrows = veh.size
         self.n_evaluated_rows += nrows
-        _, _, T_all = _template(width)
-        Tr = T_all[_pair_index(ipos, jpos, width)]
+        Tr = _new_order(ipos, jpos, width)
         p_arr = arr_p[veh, ipos]
         p_start = np.maximum(p_arr, req.earliest_pickup_s)
         p_dep = p_start + req.board_s
-        stage = np.full(nrows, -1, dtype=np.int64)
+        stage = np.full(nrows, _S_RIDE if pending else -1, dtype=np.int64)
+        if classify and not pending:
+            self._classify(req, veh, ipos, jpos, width, p_arr, p_dep, stage)
+        is_pending = stage == _S_RIDE
+        drive = np.full(nrows, np.nan)
+        d_arr = np.full(nrows, np.nan)
+        sim = np.flatnonzero(stage < 0)
+        if sim.size:
+            aside = self._sim_pass(req, veh[sim], Tr[sim], width, sim, stage, drive, d_arr,
+                                   drop_ride=True)
+            is_pending[aside] = True
+        return _Rows(veh, ipos, jpos, Tr, stage, drive, d_arr, p_start, is_pending)
+
+    def _classify(
+        self,
+        req: DrtRequest,
+        veh: np.ndarray,
+        ipos: np.ndarray,
+        jpos: np.ndarray,
+        width: int,
+        p_arr: np.ndarray,
+        p_dep: np.ndarray,
+        stage: np.ndarray,
+    ) -> None:
+        """Set the stage of rows whose outcome is certain without simulating (see above);
+        rows breaking a ride limit for certain get a provisional ``_S_RIDE``."""
+        f = self._fleet
         cols = np.arange(width)
         inside = (cols >= ipos[:, None]) & (cols < jpos[:, None])  # old stops between P and D
         load_after = f.load_before[veh, 1:width + 1]  # pads: 0
@@ -475,15 +519,6 @@ class InsertionEngine:
         stage[cap_bad] = _S_CAP
         stage[p_arr > req.latest_pickup_s] = _S_LATE
         stage[~(p_arr < INF)] = _S_UNREACH
-        pending = stage == _S_RIDE
-        drive = np.full(nrows, np.nan)
-        d_arr = np.full(nrows, np.nan)
-        sim = np.flatnonzero(stage < 0)
-        if sim.size:
-            aside = self._sim_pass(req, veh[sim], Tr[sim], width, sim, stage, drive, d_arr,
-                                   drop_ride=True)
-            pending[aside] = True
-        return _Rows(veh, ipos, jpos, Tr, stage, drive, d_arr, p_start, pending)
 
     def _sim_pass(
         self,
