@@ -12,9 +12,12 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
+
+if TYPE_CHECKING:  # drt_world imports this module; the annotation is only a string here
+    from tomakomai_maas.drt_world import DrtService
 
 __all__ = [
     "VehicleType",
@@ -195,6 +198,13 @@ class World:
     ``sample_requests(rng)`` draws one replication's demand from the demand stream; it must be
     a pure function of the generator (common random numbers across scenarios that share
     demand settings).
+
+    ``drt`` is the on-demand service, a :class:`tomakomai_maas.drt_world.DrtService` (fleet,
+    area, hours, booking rules, fares, limits, policies, its own demand), or ``None`` when
+    the scenario has no ``drt:`` section. Requests with ``mode == "drt"`` are simulated by it
+    (and logged as ``skipped`` when it is ``None``). Planning-level readers (e.g. the DRT
+    level-of-service estimate) may use its ``max_wait_min``, ``max_detour_factor``,
+    ``fare_yen``, ``start_s``/``end_s`` and ``service_hours_s``.
     """
 
     name: str
@@ -209,7 +219,7 @@ class World:
     ops: OpsParams = OpsParams()
     journey: JourneyParams = JourneyParams()
     energy: EnergyParams = EnergyParams()
-    drt: Any = None  # the on-demand service (tomakomai_maas.dispatch / sim), None = none
+    drt: DrtService | None = None  # the on-demand service (tomakomai_maas.drt_world), or None
     extras: Mapping[str, Any] = field(default_factory=dict)
 
     def weather_at(self, t_s: float) -> WeatherState:

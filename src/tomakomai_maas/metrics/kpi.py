@@ -34,6 +34,8 @@ sudden_stops             AV sudden stops
 trips_cancelled          vehicle trips cancelled (e.g. AV suspension in heavy snowfall)
 boardings.<route_id>     boardings per route
 cost_*, revenue_*, ...   cost, revenue and subsidy per day (:mod:`tomakomai_maas.metrics.cost`)
+drt.*                    on-demand service KPIs, only when the run has the DRT tables
+                         (:func:`drt_kpis`)
 =======================  =====================================================================
 """
 
@@ -46,7 +48,7 @@ import pandas as pd
 
 from tomakomai_maas.world import World
 
-__all__ = ["summarise", "KPI_NAMES"]
+__all__ = ["summarise", "KPI_NAMES", "drt_kpis", "DRT_KPI_NAMES"]
 
 KPI_NAMES = (
     "requests", "served", "served_share", "gave_up", "no_route", "denied_boardings",
@@ -116,4 +118,103 @@ def summarise(tables: Mapping[str, pd.DataFrame], world: World | None = None) ->
         from tomakomai_maas.metrics.cost import cost_kpis
 
         k.update(cost_kpis(tables, world, cost_config))
+    if tables.get("drt_requests") is not None and tables.get("drt_vehicles") is not None:
+        k.update(drt_kpis(tables, world))
+    return k
+
+
+# -- on-demand (DRT) ---------------------------------------------------------------------------
+DRT_KPI_NAMES = (
+    "drt.requests", "drt.served", "drt.served_share", "drt.rejected", "drt.cancelled",
+    "drt.passengers", "drt.wait_mean_min", "drt.wait_p95_min", "drt.ride_mean_min",
+    "drt.detour_mean", "drt.shared_share", "drt.vehicle_km", "drt.empty_km_share",
+    "drt.pax_km", "drt.occupancy", "drt.vehicle_km_per_pax", "drt.idle_share",
+    "drt.energy_kwh", "drt.fuel_l", "drt.co2_kg", "drt.fare_revenue_yen", "drt.cost_yen",
+    "drt.cost_per_trip_yen", "drt.subsidy_per_trip_yen",
+)
+
+
+def drt_kpis(tables: Mapping[str, pd.DataFrame], world: World | None = None) -> dict[str, float]:
+    """DRT KPIs of one replication from ``drt_requests`` and ``drt_vehicles``.
+
+    =============================  ================================================================
+    KPI                            definition
+    =============================  ================================================================
+    drt.requests / served /        bookings; served, rejected, cancelled (by the rider) bookings
+    rejected / cancelled
+    drt.served_share               served / bookings
+    drt.passengers                 persons carried (served bookings × party size)
+    drt.wait_mean_min / p95        wait of served bookings (pick-up − requested pick-up), minutes
+    drt.ride_mean_min              mean ride time of served bookings, minutes
+    drt.detour_mean                mean ride / direct drive time of served bookings
+    drt.shared_share               share of served bookings that shared the vehicle at some point
+    drt.vehicle_km                 km driven by DRT vehicles (incl. repositioning)
+    drt.empty_km_share             km with nobody on board / vehicle_km
+    drt.pax_km                     passenger-km (persons × km)
+    drt.occupancy                  pax_km / vehicle_km
+    drt.vehicle_km_per_pax         vehicle_km / passengers
+    drt.idle_share                 idle on-shift hours / shift hours
+    drt.energy_kwh / fuel_l /      energy, fuel and CO2 of the DRT fleet
+    co2_kg
+    drt.fare_revenue_yen           fares paid by served bookings
+    drt.cost_yen                   simple operating cost (:class:`~tomakomai_maas.drt_world.
+                                   DrtCostParams`, assumed defaults): shift hours × staff rate
+                                   (driver / operator on board / share of a remote supervisor)
+                                   + vehicle cost per shift-day + km × maintenance + fuel and
+                                   electricity
+    drt.cost_per_trip_yen          cost / served bookings
+    drt.subsidy_per_trip_yen       (cost − fare revenue) / served bookings
+    drt.rejected.<reason>          rejected bookings per reason
+    =============================  ================================================================
+
+    Costs use ``world.drt.costs`` when ``world`` has a DRT service, else the defaults. The
+    full cost model is :mod:`tomakomai_maas.metrics.cost`.
+    """
+    from tomakomai_maas.drt_world import DrtCostParams
+
+    nan = float("nan")
+    req = tables["drt_requests"]
+    veh = tables["drt_vehicles"]
+    k: dict[str, float] = {}
+    n = len(req)
+    served = req[req["status"] == "served"]
+    ns = len(served)
+    k["drt.requests"] = float(n)
+    k["drt.served"] = float(ns)
+    k["drt.served_share"] = ns / n if n else nan
+    k["drt.rejected"] = float((req["status"] == "rejected").sum())
+    k["drt.cancelled"] = float((req["status"] == "cancelled").sum())
+    pax = float(served["n_pax"].sum()) if ns else 0.0
+    k["drt.passengers"] = pax
+    k["drt.wait_mean_min"] = _mean(served["wait_min"])
+    k["drt.wait_p95_min"] = float(np.percentile(served["wait_min"], 95)) if ns else nan
+    k["drt.ride_mean_min"] = _mean(served["ride_min"])
+    k["drt.detour_mean"] = _mean(served["detour_factor"].dropna())
+    k["drt.shared_share"] = float(served["shared"].astype(bool).mean()) if ns else nan
+    km = float(veh["km"].sum()) if len(veh) else 0.0
+    k["drt.vehicle_km"] = km
+    k["drt.empty_km_share"] = float(veh["empty_km"].sum()) / km if km > 0 else nan
+    k["drt.pax_km"] = float(veh["pax_km"].sum()) if len(veh) else 0.0
+    k["drt.occupancy"] = k["drt.pax_km"] / km if km > 0 else nan
+    k["drt.vehicle_km_per_pax"] = km / pax if pax > 0 else nan
+    duty_h = float(veh["duty_s"].sum()) / 3600.0 if len(veh) else 0.0
+    k["drt.idle_share"] = float(veh["idle_h"].sum()) / duty_h if duty_h > 0 else nan
+    for col, name in (("energy_kwh", "drt.energy_kwh"), ("fuel_l", "drt.fuel_l"),
+                      ("co2_kg", "drt.co2_kg")):
+        k[name] = float(veh[col].sum()) if len(veh) else 0.0
+    k["drt.fare_revenue_yen"] = float(served["fare_yen"].sum()) if ns else 0.0
+    drt = getattr(world, "drt", None) if world is not None else None
+    c = drt.costs if drt is not None else DrtCostParams()
+    cost = 0.0
+    for r in veh.itertuples(index=False):
+        lvl = int(r.automation_level)
+        cost += (float(r.duty_s) / 3600.0 * c.staff_yen_per_h(lvl) + c.vehicle_yen_per_day(lvl)
+                 + float(r.km) * c.maintenance_yen_per_km + float(r.fuel_l) * c.fuel_yen_per_l
+                 + float(r.energy_kwh) * c.electricity_yen_per_kwh)
+    k["drt.cost_yen"] = cost
+    k["drt.cost_per_trip_yen"] = cost / ns if ns else nan
+    k["drt.subsidy_per_trip_yen"] = (cost - k["drt.fare_revenue_yen"]) / ns if ns else nan
+    rej = req[req["status"] == "rejected"]
+    for reason, cnt in rej.groupby("reject_reason", sort=True).size().items():
+        k[f"drt.rejected.{reason}"] = float(cnt)
     return k

@@ -10,10 +10,16 @@ from dataclasses import dataclass, field
 
 import pandas as pd
 
+from tomakomai_maas.dispatch import (
+    dispatch_policy_names,
+    idle_policy_names,
+    rebalancing_policy_names,
+)
 from tomakomai_maas.errors import SimulationError
 from tomakomai_maas.journey import Itinerary, JourneyPlanner, walk_only_itinerary
 from tomakomai_maas.rng import stream
 from tomakomai_maas.sim import events as ev
+from tomakomai_maas.sim.drt_prep import plan_feeders, prepare_drt
 from tomakomai_maas.sim.model import Model
 from tomakomai_maas.sim.tables import build_tables
 from tomakomai_maas.world import Request, World
@@ -28,12 +34,15 @@ class SimResult:
     """Outcome of one run.
 
     ``events`` is the event log (see :mod:`tomakomai_maas.sim.events`); the tables are
-    described in :mod:`tomakomai_maas.sim.tables` (``None`` when ``simulate(tables=False)``).
+    described in :mod:`tomakomai_maas.sim.tables` (``None`` when ``simulate(tables=False)``;
+    the ``drt_*`` tables also ``None`` when the World has no DRT service).
     ``counters`` holds plain counts (no KPIs): ``requests``, ``served``, ``denied``,
-    ``gave_up``, ``no_route``, ``skipped``, ``unfinished`` (passenger terminal states),
-    ``boardings``, ``denied_boardings``, ``trips_run``, ``trips_cancelled``, ``takeovers``,
-    ``sudden_stops``, ``log_events``, ``simpy_events``. ``wall_time_s`` is not part of the
-    deterministic output.
+    ``gave_up``, ``no_route``, ``skipped``, ``rejected``, ``unfinished`` (passenger terminal
+    states), ``boardings``, ``denied_boardings``, ``trips_run``, ``trips_cancelled``,
+    ``takeovers``, ``sudden_stops``, ``drt_bookings``, ``drt_assigned``, ``drt_rejected``,
+    ``drt_cancelled``, ``drt_pickups``, ``drt_dropoffs``, ``log_events``, ``simpy_events``.
+    ``requests`` holds the World's requests followed by the DRT section's own trips.
+    ``wall_time_s`` is not part of the deterministic output.
     """
 
     world_name: str
@@ -47,19 +56,28 @@ class SimResult:
     vehicle_trips: pd.DataFrame | None = None
     vehicle_stops: pd.DataFrame | None = None
     stops: pd.DataFrame | None = None
+    drt_requests: pd.DataFrame | None = None
+    drt_vehicles: pd.DataFrame | None = None
+    drt_hourly: pd.DataFrame | None = None
     wall_time_s: float = field(default=0.0, compare=False)
 
     @property
     def tables(self) -> dict[str, pd.DataFrame | None]:
         """The tables by name (``trips``, ``legs``, ``vehicle_trips``, ``vehicle_stops``,
-        ``stops``)."""
-        return {
+        ``stops``; plus ``drt_requests``, ``drt_vehicles``, ``drt_hourly`` when the World has
+        a DRT service and tables were built)."""
+        out = {
             "trips": self.trips,
             "legs": self.legs,
             "vehicle_trips": self.vehicle_trips,
             "vehicle_stops": self.vehicle_stops,
             "stops": self.stops,
         }
+        for name in ("drt_requests", "drt_vehicles", "drt_hourly"):
+            df = getattr(self, name)
+            if df is not None:
+                out[name] = df
+        return out
 
 
 def validate_world(world: World) -> None:
@@ -116,10 +134,52 @@ def validate_world(world: World) -> None:
                     f"{where}: block {trip.block_id!r} mixes vehicle types {vt!r} and "
                     f"{trip.vehicle_type!r} (one vehicle has one type)"
                 )
+    if world.drt is not None:
+        _validate_drt(world, problems)
     if problems:
         raise SimulationError(
             f"world {world.name!r} cannot be simulated:\n" + "\n".join(f"  - {p}" for p in problems)
         )
+
+
+def _validate_drt(world: World, problems: list[str]) -> None:
+    svc = world.drt
+    ids = [v.vehicle_id for v in svc.vehicles]
+    dup = sorted({i for i in ids if ids.count(i) > 1})
+    if dup:
+        problems.append(f"drt.vehicles: duplicate vehicle ids {dup}")
+    n_nodes = getattr(svc.tt, "n", None) or getattr(svc.tt, "n_nodes", None)
+    for v in svc.vehicles:
+        where = f"drt vehicle {v.vehicle_id}"
+        if v.capacity < 1:
+            problems.append(f"{where}: capacity must be >= 1, got {v.capacity}")
+        if not v.shift_end_s >= v.shift_start_s:
+            problems.append(f"{where}: shift ends before it starts")
+        if n_nodes is not None and not 0 <= v.depot_node < n_nodes:
+            problems.append(f"{where}: depot node {v.depot_node} not in 0..{n_nodes - 1}")
+    for field_name, value, names in (
+        ("dispatch_policy", svc.dispatch_policy, dispatch_policy_names()),
+        ("rebalancing_policy", svc.rebalancing_policy, rebalancing_policy_names()),
+        ("idle_policy", svc.idle_policy, idle_policy_names()),
+    ):
+        if value not in names:
+            problems.append(f"drt.{field_name}: unknown policy {value!r}; valid names: "
+                            f"{', '.join(names)}")
+    if svc.rebalancing_policy != "none" and not svc.zone_centroids:
+        problems.append("drt: rebalancing needs zones (zone_of_node, zone_centroids)")
+    if svc.mode == "stop_based" and not svc.virtual_stops:
+        problems.append("drt: stop_based mode needs virtual_stops")
+    if svc.mode not in ("door_to_door", "stop_based"):
+        problems.append(f"drt.mode: {svc.mode!r} is not door_to_door or stop_based")
+    for a, b in svc.service_hours_s or ():
+        if not b > a:
+            problems.append(f"drt.service_hours_s: empty window ({a}, {b})")
+    for s in svc.feeder.transfer_stops if svc.feeder.enabled else ():
+        if s not in world.stops:
+            problems.append(f"drt.feeder.transfer_stops: unknown stop {s!r}")
+    for k, f in sorted(svc.fares_yen.items()):
+        if not f >= 0:
+            problems.append(f"drt.fares_yen.{k}: must be >= 0, got {f}")
 
 
 def count_events(events: list[tuple]) -> dict[str, int]:
@@ -135,12 +195,19 @@ def count_events(events: list[tuple]) -> dict[str, int]:
         "no_route": kinds[ev.NO_ROUTE],
         "skipped": kinds[ev.SKIPPED],
         "unfinished": kinds[ev.UNFINISHED],
+        "rejected": kinds[ev.REJECTED],
         "boardings": kinds[ev.BOARD],
         "denied_boardings": kinds[ev.DENIED],
         "trips_run": len({e[4] for e in events if e[2] == ev.VEH_ARRIVE}),
         "trips_cancelled": kinds[ev.TRIP_CANCELLED],
         "takeovers": kinds[ev.TAKEOVER],
         "sudden_stops": kinds[ev.SUDDEN_STOP],
+        "drt_bookings": kinds[ev.DRT_REQUEST],
+        "drt_assigned": kinds[ev.DRT_ASSIGN],
+        "drt_rejected": kinds[ev.DRT_REJECT],
+        "drt_cancelled": kinds[ev.DRT_CANCEL],
+        "drt_pickups": kinds[ev.DRT_PICKUP],
+        "drt_dropoffs": kinds[ev.DRT_DROPOFF],
         "log_events": len(events),
     }
 
@@ -171,8 +238,9 @@ def simulate(
 
     Demand is ``world.sample_requests(stream(seed, "demand"))``; requests with mode ``"pt"``
     are planned with the :class:`JourneyPlanner` (pass ``planner`` to reuse one across
-    replications of the same World), ``"walk"`` requests walk, other modes are logged as
-    ``skipped``. The operating rules are documented in :mod:`tomakomai_maas.sim.model`.
+    replications of the same World), ``"walk"`` requests walk, ``"drt"`` requests (and the DRT
+    service's own trips, drawn from ``stream(seed, "demand/drt")``) ride the World's DRT
+    service (:mod:`tomakomai_maas.sim.drt`), other modes are logged as ``skipped``. The operating rules are documented in :mod:`tomakomai_maas.sim.model`.
     ``trace=True`` also logs every event at DEBUG level as it happens. ``tables=False`` skips
     building the tables (the event log is always kept).
     """
@@ -187,12 +255,20 @@ def simulate(
     elif planner.world is not world:
         raise SimulationError("planner was built for another World")
     itineraries = _plan(requests, planner, world)
-    model = Model(world, seed, requests, itineraries, trace=trace)
+    drt_pax = []
+    if world.drt is not None:
+        feeders = plan_feeders(world, requests, itineraries, planner)
+        drt_pax = prepare_drt(world, seed, requests, feeders)
+        known = {r.request_id for r in requests}
+        own = sorted((p.request for p in drt_pax if p.request.request_id not in known),
+                     key=lambda r: r.request_id)
+        requests = requests + own
+    model = Model(world, seed, requests, itineraries, trace=trace, drt_pax=drt_pax)
     model.run()
     events = model.events
     counters = count_events(events)
     counters["simpy_events"] = model.n_simpy_events()
-    built = build_tables(events, world, requests, itineraries) if tables else {}
+    built = build_tables(events, world, requests, itineraries, drt_pax) if tables else {}
     wall = time.perf_counter() - t_wall
     log.info(
         "simulated %s seed=%d: %d requests, %d events in %.2f s",

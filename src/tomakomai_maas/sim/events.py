@@ -9,7 +9,11 @@ Every event is a tuple ``(t_s, seq, kind, vehicle_id, trip_id, pax_id, stop_id, 
 * ``value`` is a float whose meaning depends on ``kind`` (see :data:`EVENT_KINDS`).
 
 Terminal passenger events (exactly one per request): ``arrive_dest``, ``give_up``,
-``no_route``, ``skipped``, ``unfinished``.
+``no_route``, ``skipped``, ``unfinished``, ``rejected``, ``drt_cancel``.
+
+On-demand (DRT) events start with ``drt_``. For them ``trip_id`` is ``""`` except where
+:data:`EVENT_KINDS` says otherwise, and ``stop_id`` names a pick-up/drop-off point: a virtual
+stop id, a timetabled stop id (feeder transfers) or ``"n<node>"`` for a road node.
 """
 
 from __future__ import annotations
@@ -36,6 +40,21 @@ __all__ = [
     "TAKEOVER",
     "SUDDEN_STOP",
     "TRIP_CANCELLED",
+    "REJECTED",
+    "DRT_REQUEST",
+    "DRT_ASSIGN",
+    "DRT_REJECT",
+    "DRT_CANCEL",
+    "DRT_READY",
+    "DRT_PICKUP",
+    "DRT_DROPOFF",
+    "DRT_DEPART",
+    "DRT_ARRIVE",
+    "DRT_BUSY",
+    "DRT_IDLE",
+    "DRT_SHIFT_START",
+    "DRT_SHIFT_END",
+    "DRT_KINDS",
 ]
 
 
@@ -68,13 +87,29 @@ VEH_DEPART = "veh_depart"
 TAKEOVER = "takeover"
 SUDDEN_STOP = "sudden_stop"
 TRIP_CANCELLED = "trip_cancelled"
+REJECTED = "rejected"
+DRT_REQUEST = "drt_request"
+DRT_ASSIGN = "drt_assign"
+DRT_REJECT = "drt_reject"
+DRT_CANCEL = "drt_cancel"
+DRT_READY = "drt_ready"
+DRT_PICKUP = "drt_pickup"
+DRT_DROPOFF = "drt_dropoff"
+DRT_DEPART = "drt_depart"
+DRT_ARRIVE = "drt_arrive"
+DRT_BUSY = "drt_busy"
+DRT_IDLE = "drt_idle"
+DRT_SHIFT_START = "drt_shift_start"
+DRT_SHIFT_END = "drt_shift_end"
 
 #: kind -> meaning of the event and of its ``value``.
 EVENT_KINDS: dict[str, str] = {
-    REQUEST: "a request enters the model at its depart_s; value = planned generalised cost "
-    "in weighted seconds (inf when there is no itinerary)",
+    REQUEST: "a request enters the model at its depart_s (DRT-only requests: at their booking "
+    "time, earlier for pre-booked trips; bookings made before the simulated day at 0); value = "
+    "planned generalised cost in weighted seconds (inf when there is no itinerary yet)",
     NO_ROUTE: "terminal: no itinerary (no PT connection and no finite direct walk); value 0",
-    SKIPPED: "terminal: request mode not simulated by this core (not 'pt'/'walk'); value 0",
+    SKIPPED: "terminal: request mode not simulated (not 'pt'/'walk', nor 'drt' with a DRT "
+    "service in the World); value 0",
     WALK_START: "a walk leg starts; stop_id = stop walked to ('' = destination); "
     "value = walk duration s",
     ARRIVE_STOP: "passenger starts waiting at stop_id for the next ride (after a walk or an "
@@ -96,6 +131,33 @@ EVENT_KINDS: dict[str, str] = {
     SUDDEN_STOP: "sudden stop on the leg starting now (AV only); value = time lost s",
     TRIP_CANCELLED: "trip not run (autonomous service suspended by weather at its scheduled "
     "departure), logged at that time; value 0",
+    REJECTED: "terminal: the DRT booking was rejected and the traveller has no other itinerary; "
+    "value 0 (the reason is on the drt_reject event just before)",
+    DRT_REQUEST: "a DRT booking reaches the dispatcher (queued for the next batch with "
+    "batch_lsa); stop_id = pick-up point; value = earliest pick-up s",
+    DRT_ASSIGN: "booking accepted: vehicle_id will serve it; value = planned pick-up (service "
+    "start) s",
+    DRT_REJECT: "booking rejected; trip_id = reason (a dispatch RejectReason value or "
+    "no_stop_in_reach / same_pickup_dropoff); value 0",
+    DRT_CANCEL: "terminal: the rider cancels an accepted pre-booked trip before pick-up "
+    "(drt.booking.cancel_share); its stops leave the vehicle's plan; value 0",
+    DRT_READY: "passenger is at the pick-up point (its earliest pick-up, after any walk); "
+    "stop_id = pick-up point; value 0",
+    DRT_PICKUP: "vehicle_id starts serving the pick-up (the passenger boards); stop_id = "
+    "pick-up point; value = wait s (pick-up start - earliest pick-up)",
+    DRT_DROPOFF: "vehicle_id arrives at the drop-off (the passenger alights during the "
+    "alighting time); value = ride s (this arrival - departure from the pick-up)",
+    DRT_DEPART: "vehicle leaves its node for stop_id; trip_id = purpose (service / rebalance / "
+    "return_to_depot / to_depot); value = road distance of the leg m",
+    DRT_ARRIVE: "vehicle reaches stop_id at the end of a leg; value = leg duration s",
+    DRT_BUSY: "an on-shift vehicle gets work (plan stops or a repositioning drive); value 0",
+    DRT_IDLE: "an on-shift vehicle has nothing to do (empty plan, standing); value 0",
+    DRT_SHIFT_START: "vehicle starts its shift at stop_id (its depot node); value 0",
+    DRT_SHIFT_END: "vehicle ends its shift; stop_id = where it is (or is heading); value 0",
 }
 
-TERMINAL_KINDS = frozenset({ARRIVE_DEST, GIVE_UP, NO_ROUTE, SKIPPED, UNFINISHED})
+TERMINAL_KINDS = frozenset({ARRIVE_DEST, GIVE_UP, NO_ROUTE, SKIPPED, UNFINISHED, REJECTED,
+                            DRT_CANCEL})
+
+#: Event kinds of the on-demand service.
+DRT_KINDS = frozenset(k for k in EVENT_KINDS if k.startswith("drt_"))

@@ -28,6 +28,13 @@ Operating rules (documented here once; ``sim/__init__`` points to this module):
   ``av_faults/<trip_id>``, weather at the departure from the stop). A trip whose scheduled
   departure falls in a weather state with ``suspend_autonomous`` is cancelled.
 
+* **On-demand (DRT)** vehicles and riders run in the same environment; their rules are in
+  :mod:`tomakomai_maas.sim.drt`. Requests with mode ``"drt"`` go to the World's DRT service
+  (``skipped`` when it has none); ``pt`` requests given a first-mile feeder plan
+  (:func:`tomakomai_maas.sim.drt_prep.plan_feeders`) book a DRT ride at their departure and
+  continue on their itinerary from the transfer stop (or walk their own itinerary if the
+  booking is rejected).
+
 Equal-time events run in simpy's FIFO order of scheduling, which is deterministic here:
 requests start in (depart_s, input order), vehicles in (first departure, vehicle id), queues
 are insertion-ordered dicts, and nothing iterates over a set.
@@ -38,6 +45,7 @@ from __future__ import annotations
 import logging
 import math
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 import simpy
 
@@ -45,6 +53,9 @@ from tomakomai_maas.journey import Itinerary, Leg
 from tomakomai_maas.rng import stream
 from tomakomai_maas.sim import events as ev
 from tomakomai_maas.world import Request, TripSchedule, VehicleType, World
+
+if TYPE_CHECKING:
+    from tomakomai_maas.sim.drt_prep import DrtPax
 
 __all__ = ["Model"]
 
@@ -71,7 +82,7 @@ def _poisson_inverse(u: float, mu: float) -> int:
 class _Pax:
     __slots__ = (
         "req", "itin", "pid", "wait_budget", "waited", "wait_start", "wake", "alight_ev",
-        "route", "alight_stop", "token", "queued_at", "board_t", "done",
+        "route", "alight_stop", "token", "queued_at", "board_t", "done", "drt",
     )  # fmt: skip
 
     def __init__(self, req: Request, itin: Itinerary | None, patience_s: float) -> None:
@@ -90,6 +101,7 @@ class _Pax:
         self.queued_at: _StopState | None = None
         self.board_t = 0.0
         self.done = False
+        self.drt: DrtPax | None = None  # the first-mile DRT booking of a feeder passenger
 
 
 class _StopState:
@@ -152,19 +164,33 @@ class Model:
         itineraries: dict[str, Itinerary | None],
         *,
         trace: bool = False,
+        drt_pax: Sequence[DrtPax] = (),
     ) -> None:
         self.world = world
         self.ops = world.ops
         self.env = simpy.Environment(initial_time=0.0)
         self.events: list[tuple] = []
         self.trace = trace
+        self.itineraries = itineraries  # DRT assignments add/replace planned itineraries
         self.stops = {s: _StopState(s) for s in sorted(world.stops)}
         self._init_vehicles(seed)
+        has_drt = world.drt is not None
         order = sorted(range(len(requests)), key=lambda i: (requests[i].depart_s, i))
         self.pax = [
             _Pax(requests[i], itineraries.get(requests[i].request_id), self.ops.patience_s)
             for i in order
+            if not (has_drt and requests[i].mode == "drt")
         ]
+        self.drt = None
+        if has_drt:
+            from tomakomai_maas.sim.drt import DrtOperator
+
+            self.drt = DrtOperator(self, world.drt, drt_pax)
+            by_id = {pax.pid: pax for pax in self.pax}
+            for dp in drt_pax:
+                if dp.feeder is not None:
+                    dp.model_pax = by_id[dp.rid]
+                    by_id[dp.rid].drt = dp
 
     # -- setup -----------------------------------------------------------------------------
     def _init_vehicles(self, seed: int) -> None:
@@ -209,7 +235,11 @@ class Model:
         for veh in self.vehicles:
             env.process(self._vehicle(veh))
         env.process(self._source())
+        if self.drt is not None:
+            self.drt.start()
         env.run()
+        if self.drt is not None:
+            self.drt.finish()
         for pax in self.pax:  # only possible with infinite patience
             if not pax.done:
                 self._finish(pax, ev.UNFINISHED, pax.queued_at.stop_id if pax.queued_at else "",
@@ -233,7 +263,9 @@ class Model:
         itin = pax.itin
         cost = itin.cost_s if itin is not None else math.inf
         self._log(ev.REQUEST, pid=pax.pid, value=cost)
-        if pax.req.mode not in ("pt", "walk"):
+        if pax.drt is not None:  # first-mile feeder: book the DRT leg now
+            self.drt.book_feeder(pax.drt)
+        elif pax.req.mode not in ("pt", "walk"):
             self._finish(pax, ev.SKIPPED, "", 0.0)
         elif itin is None:
             self._finish(pax, ev.NO_ROUTE, "", 0.0)
@@ -244,9 +276,22 @@ class Model:
         pax.done = True
         self._log(kind, pid=pax.pid, stop=stop, value=value)
 
-    def _passenger(self, pax: _Pax, itin: Itinerary):
+    def start_pt(self, pax: _Pax, itin: Itinerary) -> None:
+        """Start ``pax`` on ``itin`` now (a feeder whose DRT booking was rejected)."""
+        pax.itin = itin
+        pax.wait_budget = itin.wait_s + self.ops.patience_s
+        self.env.process(self._passenger(pax, itin))
+
+    def continue_pt(self, pax: _Pax, itin: Itinerary, *, start_leg: int) -> None:
+        """Continue ``pax`` on ``itin`` from leg ``start_leg`` (after a DRT feeder ride)."""
+        pax.itin = itin
+        pax.wait_budget = sum(leg.wait_s for leg in itin.legs[start_leg:]) + self.ops.patience_s
+        pax.waited = 0.0
+        self.env.process(self._passenger(pax, itin, start_leg))
+
+    def _passenger(self, pax: _Pax, itin: Itinerary, start_leg: int = 0):
         env = self.env
-        for leg in itin.legs:
+        for leg in itin.legs[start_leg:]:
             if leg.kind == "walk":
                 self._log(ev.WALK_START, pid=pax.pid, stop=leg.to_stop, value=leg.walk_s)
                 if leg.walk_s > 0:

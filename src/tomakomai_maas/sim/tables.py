@@ -5,11 +5,16 @@ constant below (column -> dtype, in column order). Times ``*_s`` are seconds sin
 durations ``*_min`` minutes, ``*_delay_s`` seconds (positive = late), distances km.
 Strings are ``""`` when not applicable; floats are NaN when not applicable. No KPIs here.
 
-``trips``  one row per request, sorted by ``request_id``.
+``trips``  one row per request (including the DRT section's own trips), sorted by
+    ``request_id``.
     ``status``: ``served`` (reached destination), ``denied`` (gave up after at least one
     denied boarding), ``gave_up`` (gave up without a denial, e.g. late or cancelled vehicles),
-    ``no_route`` (no itinerary), ``skipped`` (mode not simulated here), ``unfinished``.
-    ``mode``: ``walk`` for walk-only itineraries, otherwise the request's mode.
+    ``no_route`` (no itinerary), ``skipped`` (mode not simulated here), ``rejected`` (DRT
+    booking rejected, no other itinerary), ``cancelled`` (DRT booking cancelled by the
+    rider), ``unfinished``.
+    ``mode``: ``walk`` for walk-only itineraries, ``drt+pt`` for a ``pt`` request that rode a
+    first-mile DRT feeder, otherwise the request's mode. DRT rides are ride legs with
+    ``route_id`` ``drt`` (wait = from ``drt_ready`` to the pick-up).
     ``walk_min``/``wait_min``/``ivt_min``: actual time walked, waited at stops and spent on
     board so far (also for passengers who gave up). ``transfers`` = rides boarded − 1 (≥ 0).
     ``gen_cost_min``: actual generalised cost (served only), same weights as the planner.
@@ -33,6 +38,8 @@ Strings are ``""`` when not applicable; floats are NaN when not applicable. No K
     ``stop_index``); departure columns are NaN at the last stop.
 ``stops``  one row per stop of the World, sorted by ``stop_id``; ``max_queue`` = most
     passengers waiting at the stop at once.
+``drt_requests``, ``drt_vehicles``, ``drt_hourly``  only when the World has a DRT service:
+    see :mod:`tomakomai_maas.sim.drt_tables`.
 """
 
 from __future__ import annotations
@@ -44,6 +51,13 @@ import pandas as pd
 
 from tomakomai_maas.journey import Itinerary, generalised_cost_s
 from tomakomai_maas.sim import events as ev
+from tomakomai_maas.sim.drt_prep import DrtPax
+from tomakomai_maas.sim.drt_tables import (
+    DRT_HOURLY_SCHEMA,
+    DRT_REQUESTS_SCHEMA,
+    DRT_VEHICLES_SCHEMA,
+    build_drt_tables,
+)
 from tomakomai_maas.sim.energy import leg_energy, supervision
 from tomakomai_maas.world import Request, World
 
@@ -53,6 +67,9 @@ __all__ = [
     "VEHICLE_TRIPS_SCHEMA",
     "VEHICLE_STOPS_SCHEMA",
     "STOPS_SCHEMA",
+    "DRT_REQUESTS_SCHEMA",
+    "DRT_VEHICLES_SCHEMA",
+    "DRT_HOURLY_SCHEMA",
     "TABLE_SCHEMAS",
     "build_tables",
 ]
@@ -179,6 +196,9 @@ TABLE_SCHEMAS: dict[str, dict[str, str]] = {
     "vehicle_trips": VEHICLE_TRIPS_SCHEMA,
     "vehicle_stops": VEHICLE_STOPS_SCHEMA,
     "stops": STOPS_SCHEMA,
+    "drt_requests": DRT_REQUESTS_SCHEMA,
+    "drt_vehicles": DRT_VEHICLES_SCHEMA,
+    "drt_hourly": DRT_HOURLY_SCHEMA,
 }
 
 _NAN = math.nan
@@ -197,21 +217,28 @@ def build_tables(
     world: World,
     requests: Sequence[Request],
     itineraries: Mapping[str, Itinerary | None],
+    drt_pax: Sequence[DrtPax] | None = None,
 ) -> dict[str, pd.DataFrame]:
-    """Build all tables (see module docstring) from the event log of one run."""
+    """Build all tables (see module docstring) from the event log of one run.
+
+    The DRT tables are built when ``world.drt`` is set (``drt_pax``: the run's bookings).
+    """
     by_pax: dict[str, list[tuple]] = {}
     for e in events:
         if e[5]:
             by_pax.setdefault(e[5], []).append(e)
     trips_rows, legs_rows = _passenger_rows(world, requests, itineraries, by_pax)
     vt_rows, vs_rows = _vehicle_rows(events, world)
-    return {
+    out = {
         "trips": _frame(trips_rows, TRIPS_SCHEMA, ["request_id"]),
         "legs": _frame(legs_rows, LEGS_SCHEMA, ["request_id", "leg_index"]),
         "vehicle_trips": _frame(vt_rows, VEHICLE_TRIPS_SCHEMA, ["sched_dep_s", "trip_id"]),
         "vehicle_stops": _frame(vs_rows, VEHICLE_STOPS_SCHEMA, ["trip_id", "stop_index"]),
         "stops": _frame(_stop_rows(events, world), STOPS_SCHEMA, ["stop_id"]),
     }
+    if world.drt is not None:
+        out.update(build_drt_tables(events, world, drt_pax or ()))
+    return out
 
 
 # -- passengers ------------------------------------------------------------------------------
@@ -237,7 +264,8 @@ def _passenger_rows(
         elif kind == ev.GIVE_UP:
             status = "denied" if n_denied else "gave_up"
         else:
-            status = {ev.NO_ROUTE: "no_route", ev.SKIPPED: "skipped"}.get(kind, "unfinished")
+            status = {ev.NO_ROUTE: "no_route", ev.SKIPPED: "skipped", ev.REJECTED: "rejected",
+                      ev.DRT_CANCEL: "cancelled"}.get(kind, "unfinished")
         walk = sum(x["walk_min"] for x in legs if x["kind"] == "walk" and x["status"] == "done")
         wait = sum(
             x["wait_min"] for x in legs if x["kind"] == "ride" and x["status"] != "not_reached"
@@ -254,6 +282,8 @@ def _passenger_rows(
         mode = req.mode
         if itin is not None and itin.walk_only:
             mode = "walk"
+        elif itin is not None and mode == "pt" and any(x.route_id == "drt" for x in itin.legs):
+            mode = "drt+pt"
         trips_rows.append({
             "request_id": req.request_id,
             "request_mode": req.mode,
@@ -317,7 +347,7 @@ def _leg_rows(pid: str, itin: Itinerary | None, evs: list[tuple]) -> list[dict]:
             li += 1
             row = rows[li]
             row.update(start_s=t, status="unfinished", wait_min=0.0, ivt_min=0.0)
-        elif kind == ev.ARRIVE_STOP:
+        elif kind == ev.ARRIVE_STOP or kind == ev.DRT_READY:
             if cur is not None and cur["kind"] == "walk":
                 _close_walk(cur, t)
             li += 1
@@ -326,9 +356,9 @@ def _leg_rows(pid: str, itin: Itinerary | None, evs: list[tuple]) -> list[dict]:
             _close_walk(cur, t)
         elif kind == ev.DENIED:
             cur["n_denied"] += 1
-        elif kind == ev.BOARD:
+        elif kind == ev.BOARD or kind == ev.DRT_PICKUP:
             cur.update(board_s=t, trip_id=e[4], vehicle_id=e[3], wait_min=(t - cur["start_s"]) / 60)
-        elif kind == ev.ALIGHT:
+        elif kind == ev.ALIGHT or kind == ev.DRT_DROPOFF:
             cur.update(end_s=t, ivt_min=(t - cur["board_s"]) / 60, status="done")
         elif kind == ev.GIVE_UP:
             cur.update(end_s=t, wait_min=(t - cur["start_s"]) / 60, ivt_min=0.0, status="gave_up")

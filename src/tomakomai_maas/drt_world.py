@@ -1,0 +1,370 @@
+"""The on-demand (DRT) part of a World: ``World.drt`` is a :class:`DrtService` or ``None``.
+
+Plain, typed data that :func:`tomakomai_maas.scenario.build_drt.build_drt` produces (or a test
+builds by hand) and :mod:`tomakomai_maas.sim` runs; no simpy, no pydantic. Units are in field
+names: times of day are seconds since midnight of the service day (``*_s``), durations
+seconds, distances metres, money yen. Node numbers are compact indices of the service's
+travel-time provider ``tt`` (the same indices as the scenario's walk oracle).
+
+What the service is
+    a fleet (:class:`DrtVehicle`: capacity, vehicle type, depot node, one shift each; a car
+    that works two shifts is two entries), a service area (``service_nodes``, from a
+    lat/lon polygon ``area``), a mode (``door_to_door`` or ``stop_based`` with
+    :class:`VirtualStop` s reached on foot within ``max_walk_m``), service hours (several
+    windows), booking rules (immediate and pre-booked requests), fares per passenger class,
+    the dispatcher's limits (max wait, max ride ``alpha * direct + beta``, optional latest
+    drop-off, boarding/alighting times) and policies by name (dispatch, rebalancing, idle),
+    simple cost parameters (:class:`DrtCostParams`), the first-mile feeder option
+    (:class:`FeederParams`) and the service's own demand (``demand``, a callable drawing
+    :class:`DrtTrip` s).
+
+Read by other layers
+    ``demand.los.drt_level_of_service`` reads the attributes ``max_wait_min``,
+    ``max_detour_factor``, ``fare_yen`` (adult), ``start_s``/``end_s`` (first start and last
+    end of the service hours; ``service_hours_s`` has every window). The simulator reads
+    everything else.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+import numpy as np
+from scipy.spatial import cKDTree
+
+from tomakomai_maas.world import Request, VehicleType
+
+__all__ = [
+    "DrtMode",
+    "DrtVehicle",
+    "VirtualStop",
+    "DrtTrip",
+    "DrtOdRate",
+    "DrtOdDemand",
+    "FixedDrtTrips",
+    "DrtCostParams",
+    "FeederParams",
+    "DrtService",
+    "ScaledTravelTimes",
+    "Snapper",
+    "SIM_REJECT_REASONS",
+]
+
+DrtMode = Literal["door_to_door", "stop_based"]
+_EARTH_M = 6_371_008.8
+
+#: Rejection reasons decided by the simulator before dispatching (the dispatcher's own
+#: reasons are :class:`tomakomai_maas.dispatch.RejectReason`; ``outside_area`` is also used
+#: for points outside the area polygon).
+SIM_REJECT_REASONS: Mapping[str, str] = {
+    "no_stop_in_reach": "stop-based service: no virtual stop within max_walk_m of the origin "
+                        "or the destination",
+    "same_pickup_dropoff": "origin and destination map to the same pick-up/drop-off point",
+}
+
+
+@dataclass(frozen=True)
+class DrtVehicle:
+    """One DRT vehicle for one shift (``[shift_start_s, shift_end_s]``), starting at its depot."""
+
+    vehicle_id: str
+    vtype: VehicleType
+    capacity: int
+    depot_node: int
+    shift_start_s: float
+    shift_end_s: float
+    depot_lat: float = math.nan
+    depot_lon: float = math.nan
+
+
+@dataclass(frozen=True)
+class VirtualStop:
+    """A pick-up/drop-off point of a stop-based service (``node`` of ``DrtService.tt``)."""
+
+    stop_id: str
+    name: str
+    lat: float
+    lon: float
+    node: int
+
+
+@dataclass(frozen=True)
+class DrtTrip:
+    """One DRT booking from the service's own demand.
+
+    ``request`` has mode ``"drt"``; its ``depart_s`` is when the traveller leaves the origin
+    (door-to-door: the requested pick-up time). ``t_request_s`` is the booking time
+    (``== depart_s`` for immediate requests, earlier for pre-booked ones). ``o_node``/``d_node``
+    (``tt`` indices) skip snapping the request's coordinates when given.
+    """
+
+    request: Request
+    t_request_s: float
+    prebooked: bool = False
+    n_pax: int = 1
+    o_node: int | None = None
+    d_node: int | None = None
+
+
+@dataclass(frozen=True)
+class DrtOdRate:
+    """Poisson DRT trips between two points: ``per_hour`` in each of ``windows_s``.
+
+    ``class_shares`` are ``(pax_class, share)`` pairs summing to 1; pre-booked trips
+    (probability ``prebooked_share``) are booked ``U(lead_range_s)`` seconds before.
+    """
+
+    o_node: int
+    d_node: int
+    o_lat: float
+    o_lon: float
+    d_lat: float
+    d_lon: float
+    per_hour: float
+    windows_s: tuple[tuple[float, float], ...]
+    prebooked_share: float = 0.0
+    lead_range_s: tuple[float, float] = (0.0, 0.0)
+    class_shares: tuple[tuple[str, float], ...] = (("adult", 1.0),)
+    label: str = ""
+
+
+@dataclass(frozen=True)
+class DrtOdDemand:
+    """The DRT section's demand: independent Poisson trips per rate and window.
+
+    Draws, per rate and window in order: the count, the sorted times (uniform in the window),
+    the pre-booking flags, the leads and the passenger classes. A pure function of the
+    generator (common random numbers across scenarios with the same DRT demand).
+    """
+
+    rates: tuple[DrtOdRate, ...]
+    prefix: str = "drt"
+
+    def __call__(self, rng: np.random.Generator) -> list[DrtTrip]:
+        out: list[DrtTrip] = []
+        for k, r in enumerate(self.rates):
+            names = [c for c, _ in r.class_shares]
+            p = np.array([s for _, s in r.class_shares], dtype=float)
+            p = p / p.sum()
+            i = 0
+            for a, b in r.windows_s:
+                n = int(rng.poisson(r.per_hour * max(b - a, 0.0) / 3600.0))
+                times = np.sort(rng.uniform(a, b, size=n))
+                pre = rng.random(n) < r.prebooked_share
+                lead = rng.uniform(r.lead_range_s[0], r.lead_range_s[1], size=n)
+                cls = rng.choice(len(names), size=n, p=p)
+                for t, pb, ld, c in zip(times, pre, lead, cls, strict=True):
+                    rid = f"{self.prefix}{k:03d}-{i:05d}"
+                    i += 1
+                    req = Request(
+                        request_id=rid, depart_s=float(t), o_lat=r.o_lat, o_lon=r.o_lon,
+                        d_lat=r.d_lat, d_lon=r.d_lon, access=(), egress=(), mode="drt",
+                        purpose=r.label, pax_class=names[int(c)],
+                    )
+                    out.append(DrtTrip(req, float(t - ld) if pb else float(t), bool(pb), 1,
+                                       r.o_node, r.d_node))
+        out.sort(key=lambda x: (x.request.depart_s, x.request.request_id))
+        return out
+
+
+@dataclass(frozen=True)
+class FixedDrtTrips:
+    """Deterministic DRT demand (tests, hand-built cases): the same trips every replication."""
+
+    trips: tuple[DrtTrip, ...]
+
+    def __call__(self, rng: np.random.Generator) -> list[DrtTrip]:
+        return list(self.trips)
+
+
+@dataclass(frozen=True)
+class DrtCostParams:
+    """Simple DRT operating cost per service day (ALL DEFAULTS ASSUMED; override in ``drt:``).
+
+    ``cost = sum over vehicle shifts of [duty_h * staff_yen_per_h(supervision)
+    + vehicle_yen_per_day(automation)] + km * maintenance_yen_per_km + fuel_l * fuel_yen_per_l
+    + kWh * electricity_yen_per_kwh``. Staff: a driver (level 0) or an operator on board
+    (level 2) per vehicle-hour; Level 4 pays ``remote_yen_per_h /
+    vehicles_per_remote_supervisor`` per vehicle-hour. Defaults mirror the assumed defaults
+    of :mod:`tomakomai_maas.metrics.cost` (3,000 yen/h staff, 150 yen/l, 30 yen/kWh; a car
+    ~2,500 yen/day capital + depot, an AV shuttle ~47,000 yen/day capital + depot + system
+    fee); the full cost model lives there.
+    """
+
+    driver_yen_per_h: float = 3000.0
+    operator_yen_per_h: float = 3000.0
+    remote_yen_per_h: float = 3000.0
+    vehicles_per_remote_supervisor: float = 3.0
+    vehicle_yen_per_day_driven: float = 2500.0
+    vehicle_yen_per_day_autonomous: float = 47000.0
+    maintenance_yen_per_km: float = 10.0
+    fuel_yen_per_l: float = 150.0
+    electricity_yen_per_kwh: float = 30.0
+
+    def staff_yen_per_h(self, automation_level: int) -> float:
+        """Staff cost per vehicle-hour for a vehicle of this automation level."""
+        if automation_level >= 4:
+            return self.remote_yen_per_h / self.vehicles_per_remote_supervisor
+        if automation_level >= 2:
+            return self.operator_yen_per_h
+        return self.driver_yen_per_h
+
+    def vehicle_yen_per_day(self, automation_level: int) -> float:
+        return (self.vehicle_yen_per_day_autonomous if automation_level >= 2
+                else self.vehicle_yen_per_day_driven)
+
+
+@dataclass(frozen=True)
+class FeederParams:
+    """First-mile feeder: DRT to a timetabled stop, then the planned itinerary from there.
+
+    A ``pt`` request whose origin lies in the service area and whose itinerary needs an
+    access walk longer than ``min_access_walk_m`` (or has no itinerary) is offered a DRT ride
+    to each stop of ``transfer_stops`` (stop ids of the World, inside the area). The
+    continuation from a stop is planned at the DRT ETA = depart + ``assumed_wait_s`` +
+    boarding + direct drive + alighting + ``buffer_s``; the cheapest combination (generalised
+    cost: the DRT wait at wait weight, the ride at in-vehicle weight, one transfer penalty) is
+    used if it beats the walking itinerary. The DRT booking must drop off by the planned
+    departure of the first ride minus ``buffer_s``.
+    """
+
+    enabled: bool = False
+    transfer_stops: tuple[str, ...] = ()
+    min_access_walk_m: float = 400.0
+    buffer_s: float = 180.0
+    assumed_wait_s: float = 450.0
+
+
+@dataclass(frozen=True, eq=False)
+class DrtService:
+    """Everything the simulator needs to run an on-demand service (``World.drt``).
+
+    ``tt`` is the vehicles' travel-time provider (``time_s``/``dist_m`` on node indices,
+    broadcasting; a :class:`~tomakomai_maas.network.TravelTimes` or, in tests, a
+    :class:`~tomakomai_maas.dispatch.MatrixTravelTimes`). ``walk`` (optional) is the walk
+    oracle on the same nodes; without it walking distances are road distances. Requests
+    given by coordinates are snapped to the nearest of ``service_nodes`` (``snap_lat``/
+    ``snap_lon`` hold their coordinates); a point outside the ``area`` polygon is rejected as
+    ``outside_area``. ``zone_of_node``/``zone_centroids`` are the rebalancing zones (grid
+    cells over the area). ``demand`` draws the service's own trips (``None``: none); requests
+    with mode ``"drt"`` from the World's demand are simulated too.
+    """
+
+    name: str
+    tt: Any
+    vehicles: tuple[DrtVehicle, ...]
+    mode: DrtMode = "door_to_door"
+    walk: Any = None
+    area: tuple[tuple[float, float], ...] | None = None  # (lat, lon) polygon
+    service_nodes: frozenset[int] | None = None
+    virtual_stops: tuple[VirtualStop, ...] = ()
+    max_walk_m: float = 300.0
+    walk_speed_mps: float = 1.2
+    service_hours_s: tuple[tuple[float, float], ...] | None = None
+    max_wait_s: float = 900.0
+    detour_alpha: float = 1.5
+    detour_beta_s: float = 300.0
+    max_arrival_delay_s: float | None = None
+    board_s: float = 30.0
+    alight_s: float = 30.0
+    prebooked_share: float = 0.0
+    min_booking_lead_s: float = 0.0
+    max_booking_lead_s: float = math.inf
+    lead_range_s: tuple[float, float] = (0.0, 0.0)
+    cancel_share: float = 0.0
+    dispatch_policy: str = "insertion"
+    batch_interval_s: float = 30.0
+    wait_weight: float = 0.0
+    ride_weight: float = 0.0
+    prune: bool = True
+    rebalancing_policy: str = "none"
+    rebalancing_interval_s: float = 300.0
+    rebalancing_lookback_s: float = 1800.0
+    zone_of_node: tuple[int, ...] = ()
+    zone_centroids: tuple[int, ...] = ()
+    max_move_s: float = math.inf
+    idle_policy: str = "stay"
+    shift_end_at_depot: bool = True
+    fares_yen: Mapping[str, float] = field(default_factory=lambda: {"adult": 0.0})
+    default_pax_class: str = "adult"
+    costs: DrtCostParams = DrtCostParams()
+    feeder: FeederParams = FeederParams()
+    demand: Callable[[np.random.Generator], list[DrtTrip]] | None = None
+    speed_factor: float = 1.0
+    snap_nodes: tuple[int, ...] = ()  # nodes requests given by coordinates may snap to
+    snap_lat: tuple[float, ...] = ()
+    snap_lon: tuple[float, ...] = ()
+
+    # -- attributes read by demand.los (planning-level level of service) -----------------
+    @property
+    def max_wait_min(self) -> float:
+        return self.max_wait_s / 60.0
+
+    @property
+    def max_detour_factor(self) -> float:
+        return self.detour_alpha
+
+    @property
+    def fare_yen(self) -> float:
+        """Fare of the default passenger class (adult)."""
+        return float(self.fares_yen.get(self.default_pax_class, 0.0))
+
+    @property
+    def start_s(self) -> float | None:
+        return None if not self.service_hours_s else min(a for a, _ in self.service_hours_s)
+
+    @property
+    def end_s(self) -> float | None:
+        return None if not self.service_hours_s else max(b for _, b in self.service_hours_s)
+
+    def fare_for(self, pax_class: str) -> float:
+        """Fare of one passenger of ``pax_class`` (unknown classes pay the default class fare)."""
+        f = self.fares_yen.get(pax_class)
+        return float(self.fare_yen if f is None else f)
+
+
+class Snapper:
+    """Nearest of a set of nodes to lat/lon points (local equirectangular metres)."""
+
+    def __init__(self, nodes: Sequence[int], lats: Sequence[float], lons: Sequence[float]):
+        self.nodes = np.asarray(nodes, dtype=np.intp)
+        lat = np.asarray(lats, dtype=float)
+        lon = np.asarray(lons, dtype=float)
+        self.lat0 = math.radians(float(lat.mean())) if lat.size else 0.0
+        self.tree = cKDTree(self.xy(lat, lon)) if lat.size else None
+
+    def xy(self, lat: Any, lon: Any) -> np.ndarray:
+        """Local equirectangular ``(x, y)`` metres of points (n x 2)."""
+        lat_r, lon_r = np.radians(np.asarray(lat, float)), np.radians(np.asarray(lon, float))
+        return np.column_stack([_EARTH_M * math.cos(self.lat0) * lon_r, _EARTH_M * lat_r])
+
+    def snap(self, lats: Any, lons: Any) -> tuple[np.ndarray, np.ndarray]:
+        if self.tree is None:
+            raise ValueError("no nodes to snap to (the DRT service has no snap nodes: give trips "
+                             "o_node/d_node)")
+        d, i = self.tree.query(self.xy(lats, lons))
+        return self.nodes[np.asarray(i, dtype=np.intp)], np.asarray(d, dtype=float)
+
+
+class ScaledTravelTimes:
+    """A travel-time provider whose times are another's divided by ``speed_factor``."""
+
+    def __init__(self, base: Any, speed_factor: float) -> None:
+        if not speed_factor > 0:
+            raise ValueError(f"speed_factor must be > 0, got {speed_factor}")
+        self.base = base
+        self.speed_factor = float(speed_factor)
+
+    def time_s(self, i: Any, j: Any) -> Any:
+        return self.base.time_s(i, j) / self.speed_factor
+
+    def dist_m(self, i: Any, j: Any) -> Any:
+        return self.base.dist_m(i, j)
+
+    def __getattr__(self, name: str) -> Any:  # lat, lon, snap_many, ... of the base oracle
+        if name == "base":
+            raise AttributeError(name)
+        return getattr(self.base, name)

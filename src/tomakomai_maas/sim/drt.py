@@ -1,0 +1,446 @@
+"""On-demand (DRT) vehicles and riders inside the simpy model (:class:`DrtOperator`).
+
+Operating rules (the dispatcher's schedule semantics, :mod:`tomakomai_maas.dispatch.model`,
+are executed exactly; travel times are the service's ``tt`` — the same table the
+dispatcher uses, so accepted trips keep their time windows; hourly speed factors, weather
+and link-time noise of timetabled lines do **not** apply to DRT):
+
+* **Bookings** reach the dispatcher at their booking time (bookings made before the
+  simulated day, e.g. 3 days ahead, at time 0, in booking order). With a dispatch policy
+  whose ``batch_interval_s`` is 0 (``insertion``) each booking is dispatched at once; else
+  (``batch_lsa``) bookings wait for the next multiple of the batch interval. Prepared
+  rejections (:mod:`tomakomai_maas.sim.drt_prep`) are logged at the booking time.
+* **Vehicles** (one :class:`~tomakomai_maas.dispatch.VehicleState` each, starting at the
+  depot, free from the shift start) execute their plans with
+  :func:`~tomakomai_maas.dispatch.advance`: one ``drt_depart`` per leg, ``drt_arrive`` at
+  its end, the pick-up/drop-off when service starts (as early as possible, waiting at a
+  stop reached early). A leg once started is driven to its end; new bookings are inserted
+  into the rest of the plan.
+* **Riders** door-to-door are ready at the requested time at their origin; stop-based
+  riders walk to the virtual stop first (``walk_start`` at the departure, ``drt_ready`` on
+  arrival). A rider boards when the pick-up starts, rides, and alights during the alighting
+  time after the drop-off arrival, then walks on (``walk_start`` to ``""``) and arrives
+  (``arrive_dest``). Feeder riders instead reach the transfer stop (``arrive_stop``) and
+  continue on their planned timetabled itinerary; if their booking is rejected they take
+  their walking itinerary (if any).
+* **Idle vehicles**: the idle policy (``stay``, ``return_to_depot``) is applied whenever an
+  on-shift vehicle becomes idle; the rebalancing policy every ``rebalancing_interval_s``
+  from the first shift start to the last shift end, over on-shift vehicles, with the
+  expected demand per zone = passengers whose requested pick-up fell in the last
+  ``rebalancing_lookback_s`` (bookings known by then). After its shift a vehicle that is not
+  at its depot drives there (``to_depot``) when ``shift_end_at_depot``.
+* **Busy / idle**: an on-shift vehicle is *busy* while it drives (any leg), serves a stop
+  or carries passengers, else *idle* — also when it stands empty waiting for a pick-up
+  planned later (``drt_busy``/``drt_idle`` events).
+
+Deterministic: bookings in (time, request id) order, vehicles in fleet order, timers
+invalidated by per-vehicle tokens; nothing iterates over a set.
+"""
+
+from __future__ import annotations
+
+import bisect
+import inspect
+import logging
+import math
+from collections.abc import Sequence
+from dataclasses import replace
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from tomakomai_maas.dispatch import (
+    Assignment,
+    DispatchConfig,
+    Rejection,
+    StopKind,
+    VehicleState,
+    advance,
+    apply_move,
+    get_dispatch_policy,
+    get_idle_policy,
+    get_rebalancing_policy,
+    next_event_s,
+)
+from tomakomai_maas.drt_world import DrtService
+from tomakomai_maas.errors import DispatchError, SimulationError
+from tomakomai_maas.sim import events as ev
+from tomakomai_maas.sim.drt_prep import DrtPax, drt_itinerary, feeder_itinerary, node_label
+
+if TYPE_CHECKING:
+    from tomakomai_maas.sim.model import Model
+
+__all__ = ["DrtOperator", "dispatch_config", "make_policies"]
+
+log = logging.getLogger(__name__)
+
+
+def dispatch_config(svc: DrtService) -> DispatchConfig:
+    """The dispatcher's rules for a service."""
+    return DispatchConfig(
+        service_nodes=svc.service_nodes,
+        service_hours_s=svc.service_hours_s,
+        min_booking_lead_s=svc.min_booking_lead_s,
+        max_booking_lead_s=svc.max_booking_lead_s,
+        return_to_depot=svc.shift_end_at_depot,
+        wait_weight=svc.wait_weight,
+        ride_weight=svc.ride_weight,
+    )
+
+
+def make_policies(svc: DrtService) -> tuple[Any, Any, Any]:
+    """(dispatch, rebalancing, idle) policy objects of a service (registries by name)."""
+    cls = get_dispatch_policy(svc.dispatch_policy)
+    kwargs: dict[str, Any] = {"config": dispatch_config(svc), "prune": svc.prune}
+    if "batch_interval_s" in inspect.signature(cls).parameters:
+        kwargs["batch_interval_s"] = svc.batch_interval_s
+    policy = cls(svc.tt, **kwargs)
+    rb_cls = get_rebalancing_policy(svc.rebalancing_policy)
+    if svc.rebalancing_policy == "none":
+        rebal = rb_cls(svc.tt)
+    else:
+        if not svc.zone_centroids:
+            raise SimulationError(f"drt rebalancing policy {svc.rebalancing_policy!r} needs "
+                                  "zones (zone_of_node, zone_centroids)")
+        rebal = rb_cls(svc.tt, zone_of_node=np.asarray(svc.zone_of_node, dtype=np.intp),
+                       zone_centroids=list(svc.zone_centroids), max_move_s=svc.max_move_s)
+    idle = get_idle_policy(svc.idle_policy)(svc.tt)
+    return policy, rebal, idle
+
+
+class DrtOperator:
+    """The DRT service of one replication, living in ``model.env``."""
+
+    def __init__(self, model: Model, svc: DrtService, pax: Sequence[DrtPax]) -> None:
+        self.m = model
+        self.env = model.env
+        self.svc = svc
+        self.tt = svc.tt
+        try:
+            self.policy, self.rebal, self.idle_policy = make_policies(svc)
+        except DispatchError as exc:
+            raise SimulationError(f"drt: {exc}") from exc
+        self.batch_s = float(getattr(self.policy, "batch_interval_s", 0.0) or 0.0)
+        self.specs = svc.vehicles
+        self.states: list[VehicleState] = [
+            VehicleState(v.vehicle_id, v.capacity, v.depot_node, v.shift_start_s,
+                         shift_start_s=v.shift_start_s, shift_end_s=v.shift_end_s,
+                         depot=v.depot_node)
+            for v in svc.vehicles
+        ]
+        self.index = {v.vehicle_id: k for k, v in enumerate(self.states)}
+        n = len(self.states)
+        self.token = [0] * n
+        self.leg_from: list[int | None] = [None] * n  # origin node of the leg being driven
+        self.leg_dep: list[float] = [0.0] * n
+        self.leg_label: list[str] = [""] * n
+        self.on_shift = [False] * n
+        self.idle: list[bool | None] = [None] * n  # None = off shift
+        self.pax = list(pax)
+        self.by_id = {p.rid: p for p in self.pax}
+        self.queue: list[DrtPax] = []
+        self.tick_pending = False
+        # demand signal for rebalancing: requested pick-ups (sorted) and their origin zones
+        zones = np.asarray(svc.zone_of_node, dtype=np.intp)
+        sig = sorted((p.earliest_pickup_s, p.t_request_s, p.rid) for p in self.pax
+                     if p.dreq is not None)
+        self._sig_t = [s[0] for s in sig]
+        self._sig_book = np.array([s[1] for s in sig], dtype=float)
+        self._sig_zone = (np.array([zones[self.by_id[s[2]].o_node] for s in sig], dtype=np.intp)
+                          if zones.size else np.zeros(len(sig), dtype=np.intp))
+        self._sig_pax = np.array([self.by_id[s[2]].n_pax for s in sig], dtype=float)
+        self.n_zones = len(svc.zone_centroids)
+
+    # -- logging ------------------------------------------------------------------------------
+    def _log(self, kind: str, vid: str = "", trip: str = "", pid: str = "", stop: str = "",
+             value: float = 0.0) -> None:
+        self.m._log(kind, vid, trip, pid, stop, value)
+
+    # -- start --------------------------------------------------------------------------------
+    def start(self) -> None:
+        env = self.env
+        env.process(self._bookings())
+        for k, v in enumerate(self.specs):
+            self._at(v.shift_start_s, lambda k=k: self._shift_start(k))
+            self._at(v.shift_end_s, lambda k=k: self._shift_end(k))
+        if self.svc.rebalancing_policy != "none" and self.specs:
+            t0 = min(v.shift_start_s for v in self.specs)
+            self._at(t0 + self.svc.rebalancing_interval_s, self._rebalance)
+
+    def _at(self, t: float, fn: Any) -> None:
+        ev_ = self.env.timeout(max(t - self.env.now, 0.0))
+        ev_.callbacks.append(lambda _e: fn())
+
+    def finish(self) -> None:
+        """After the run: every booking must have ended (else ``unfinished``)."""
+        for p in self.pax:
+            if p.status in ("", "assigned") and p.model_pax is None:
+                self._log(ev.UNFINISHED, pid=p.rid)
+                p.status = "unfinished"
+
+    # -- bookings -----------------------------------------------------------------------------
+    def _bookings(self):
+        env = self.env
+        order = sorted((p for p in self.pax if p.feeder is None),
+                       key=lambda p: (max(p.t_request_s, 0.0), p.rid))
+        for p in order:
+            t = max(p.t_request_s, 0.0)
+            if t > env.now:
+                yield env.timeout(t - env.now)
+            self._log(ev.REQUEST, pid=p.rid, value=math.inf)
+            self._book(p)
+
+    def book_feeder(self, p: DrtPax) -> None:
+        """A feeder booking made by the passenger process at its departure time."""
+        self._book(p)
+
+    def _book(self, p: DrtPax) -> None:
+        self._log(ev.DRT_REQUEST, pid=p.rid, stop=p.o_label, value=p.earliest_pickup_s)
+        if p.dreq is None:
+            self._reject(p, p.pre_reason, p.pre_detail)
+            return
+        if self.batch_s > 0:
+            self.queue.append(p)
+            if not self.tick_pending:
+                self.tick_pending = True
+                t = (math.floor(self.env.now / self.batch_s) + 1) * self.batch_s
+                self._at(t, self._tick)
+            return
+        res = self.policy.dispatch([p.dreq], self.states, now_s=self.env.now)
+        self._apply(res, [p])
+
+    def _tick(self) -> None:
+        self.tick_pending = False
+        batch, self.queue = self.queue, []
+        if batch:
+            res = self.policy.dispatch([p.dreq for p in batch], self.states, now_s=self.env.now)
+            self._apply(res, batch)
+
+    def _apply(self, res: Any, batch: list[DrtPax]) -> None:
+        outcome: dict[str, Assignment | Rejection] = {a.request_id: a for a in res.assignments}
+        outcome.update({r.request_id: r for r in res.rejections})
+        changed = sorted({self.index[a.vehicle_id] for a in res.assignments})
+        for k in changed:
+            self.states[k] = res.vehicles[k]
+        for p in batch:
+            o = outcome.get(p.rid)
+            if isinstance(o, Assignment):
+                self._assigned(p, o)
+            elif isinstance(o, Rejection):
+                self._reject(p, o.reason.value, o.detail)
+            else:
+                raise SimulationError(f"dispatch policy gave no outcome for DRT request {p.rid}")
+        for k in changed:
+            self._schedule(k)
+
+    def _assigned(self, p: DrtPax, a: Assignment) -> None:
+        env = self.env
+        p.status = "assigned"
+        p.vehicle_id = a.vehicle_id
+        self._log(ev.DRT_ASSIGN, a.vehicle_id, pid=p.rid, value=a.pickup_s)
+        itins = self.m.itineraries
+        if p.feeder is not None:
+            itins[p.rid] = feeder_itinerary(p, a.pickup_s, a.dropoff_s, self.m.world)
+        else:
+            itins[p.rid] = drt_itinerary(p, a.pickup_s, a.dropoff_s, self.m.world)
+        t_dep = float(p.request.depart_s)
+        if p.walk_access_s > 0:
+            self._at(t_dep, lambda: self._walk_to_pickup(p))
+        else:
+            self._at(p.earliest_pickup_s, lambda: self._ready(p))
+        if p.cancel_at is not None:
+            self._at(max(p.cancel_at, env.now), lambda: self._cancel(p))
+
+    def _walk_to_pickup(self, p: DrtPax) -> None:
+        if p.status != "assigned":
+            return
+        self._log(ev.WALK_START, pid=p.rid, stop=p.o_label, value=p.walk_access_s)
+        self._at(p.earliest_pickup_s, lambda: self._ready(p))
+
+    def _ready(self, p: DrtPax) -> None:
+        if p.status == "assigned" and not p.ready_logged and not p.picked:
+            p.ready_logged = True
+            self._log(ev.DRT_READY, pid=p.rid, stop=p.o_label)
+
+    def _reject(self, p: DrtPax, reason: str, detail: str) -> None:
+        p.status = "rejected"
+        p.reject_reason, p.reject_detail = reason, detail
+        self._log(ev.DRT_REJECT, trip=reason, pid=p.rid)
+        if p.feeder is not None and p.feeder.fallback is not None and p.model_pax is not None:
+            self.m.itineraries[p.rid] = p.feeder.fallback
+            self.m.start_pt(p.model_pax, p.feeder.fallback)
+        else:
+            if p.model_pax is not None:
+                p.model_pax.done = True
+            self._log(ev.REJECTED, pid=p.rid)
+
+    def _cancel(self, p: DrtPax) -> None:
+        if p.status != "assigned" or p.picked:
+            return
+        k = self.index[p.vehicle_id]
+        v = self.states[k]
+        plan = tuple(s for s in v.plan if s.request_id != p.rid)
+        self.states[k] = replace(v, plan=plan, available_s=max(v.available_s, self.env.now))
+        p.status = "cancelled"
+        self.m.itineraries[p.rid] = None
+        self._log(ev.DRT_CANCEL, p.vehicle_id, pid=p.rid)
+        self._schedule(k)
+
+    # -- vehicles -----------------------------------------------------------------------------
+    def _refresh(self, k: int) -> None:
+        """Log a change between busy and idle of an on-shift vehicle."""
+        if not self.on_shift[k]:
+            return
+        v = self.states[k]
+        busy = (self.leg_from[k] is not None or v.onboard_pax > 0
+                or v.available_s > self.env.now)
+        if busy and self.idle[k] is not False:
+            self.idle[k] = False
+            self._log(ev.DRT_BUSY, v.vehicle_id)
+        elif not busy and self.idle[k] is not True:
+            self.idle[k] = True
+            self._log(ev.DRT_IDLE, v.vehicle_id)
+
+    def _schedule(self, k: int) -> None:
+        """(Re)arm vehicle ``k``'s next wake-up; a vehicle with nothing to do is handled at
+        once (idle policy, drive to the depot after the shift)."""
+        self._refresh(k)
+        now = self.env.now
+        v = self.states[k]
+        cands = []
+        if self.leg_from[k] is not None:
+            cands.append(v.available_s)
+        if v.plan:
+            cands.append(max(next_event_s(v, self.tt), now))
+        elif v.available_s > now:
+            cands.append(v.available_s)
+        self.token[k] += 1
+        if not cands:
+            self._became_idle(k)
+            return
+        token = self.token[k]
+        t = min(cands)
+        timer = self.env.timeout(max(t - now, 0.0))
+        timer.callbacks.append(lambda _e, k=k, token=token: self._wake(k, token))
+
+    def _wake(self, k: int, token: int) -> None:
+        if token != self.token[k]:
+            return
+        now = self.env.now
+        v = self.states[k]
+        vid = v.vehicle_id
+        if self.leg_from[k] is not None and v.available_s <= now:
+            self._log(ev.DRT_ARRIVE, vid, stop=self.leg_label[k], value=now - self.leg_dep[k])
+            self.leg_from[k] = None
+        v2, done = advance(v, now, self.tt)
+        for sc in done:
+            self._serve(k, sc)
+        pos = done[-1].stop.node if done else v.node
+        if v2.plan and v2.node != pos:  # committed to the leg towards the next stop
+            label = self._stop_label(v2.plan[0])
+            self._depart(k, pos, v2.node, label, "service")
+        self.states[k] = v2
+        self._schedule(k)
+
+    def _stop_label(self, s: Any) -> str:
+        p = self.by_id[s.request_id]
+        return p.o_label if s.kind is StopKind.PICKUP else p.d_label
+
+    def _depart(self, k: int, frm: int, to: int, label: str, purpose: str) -> None:
+        self.leg_from[k] = frm
+        self.leg_dep[k] = self.env.now
+        self.leg_label[k] = label
+        self._log(ev.DRT_DEPART, self.states[k].vehicle_id, purpose, stop=label,
+                  value=float(self.tt.dist_m(frm, to)))
+
+    def _serve(self, k: int, sc: Any) -> None:
+        s = sc.stop
+        p = self.by_id[s.request_id]
+        vid = self.states[k].vehicle_id
+        if s.kind is StopKind.PICKUP:
+            if not p.ready_logged:
+                self._ready(p)
+            p.picked = True
+            p.pickup_dep_s = sc.departure_s
+            self._log(ev.DRT_PICKUP, vid, pid=p.rid, stop=p.o_label,
+                      value=sc.start_s - p.earliest_pickup_s)
+        else:
+            self._log(ev.DRT_DROPOFF, vid, pid=p.rid, stop=p.d_label,
+                      value=sc.arrival_s - p.pickup_dep_s)
+            p.status = "served"
+            self._at(sc.departure_s, lambda: self._after_dropoff(p))
+
+    def _after_dropoff(self, p: DrtPax) -> None:
+        if p.feeder is not None and p.model_pax is not None:
+            self.m.continue_pt(p.model_pax, self.m.itineraries[p.rid], start_leg=1)
+            return
+        self._log(ev.WALK_START, pid=p.rid, value=p.walk_egress_s)
+        t_arrive = self.env.now + p.walk_egress_s
+        self._at(t_arrive, lambda: self._log(ev.ARRIVE_DEST, pid=p.rid,
+                                             value=self.env.now - p.request.depart_s))
+
+    def _became_idle(self, k: int) -> None:
+        v = self.states[k]
+        now = self.env.now
+        if self.on_shift[k]:
+            for mv in self.idle_policy.propose([v], now_s=now):
+                self._move(k, mv, "return_to_depot")
+        elif (now >= self.specs[k].shift_end_s and self.svc.shift_end_at_depot
+              and v.node != self.specs[k].depot_node):
+            self._move_to(k, self.specs[k].depot_node, "to_depot")
+
+    def _move_to(self, k: int, node: int, purpose: str) -> None:
+        v = self.states[k]
+        now = self.env.now
+        t = float(self.tt.time_s(v.node, node))
+        if not math.isfinite(t):
+            log.warning("drt vehicle %s cannot reach node %d", v.vehicle_id, node)
+            return
+        self._start_move(k, v.node, node, replace(v, node=int(node), available_s=now + t),
+                         purpose)
+
+    def _move(self, k: int, mv: Any, purpose: str) -> None:
+        v = self.states[k]
+        if v.plan or self.leg_from[k] is not None or mv.to_node == v.node:
+            return
+        self._start_move(k, v.node, mv.to_node, apply_move(v, mv), purpose)
+
+    def _start_move(self, k: int, frm: int, to: int, v2: VehicleState, purpose: str) -> None:
+        self.states[k] = v2
+        self._depart(k, frm, to, node_label(to), purpose)
+        self._schedule(k)
+
+    def _shift_start(self, k: int) -> None:
+        v = self.states[k]
+        self.on_shift[k] = True
+        self.idle[k] = None
+        self._log(ev.DRT_SHIFT_START, v.vehicle_id, stop=node_label(self.specs[k].depot_node))
+        self._schedule(k)  # logs drt_busy or drt_idle
+
+    def _shift_end(self, k: int) -> None:
+        v = self.states[k]
+        self.on_shift[k] = False
+        self.idle[k] = None
+        where = self.leg_label[k] if self.leg_from[k] is not None else node_label(v.node)
+        self._log(ev.DRT_SHIFT_END, v.vehicle_id, stop=where)
+        if not v.plan and self.leg_from[k] is None and v.available_s <= self.env.now:
+            self._became_idle(k)
+
+    # -- rebalancing ----------------------------------------------------------------------------
+    def _rebalance(self) -> None:
+        now = self.env.now
+        svc = self.svc
+        on = [k for k in range(len(self.states)) if self.on_shift[k]]
+        if on:
+            lo = bisect.bisect_left(self._sig_t, now - svc.rebalancing_lookback_s)
+            hi = bisect.bisect_left(self._sig_t, now)
+            known = self._sig_book[lo:hi] <= now
+            counts = np.bincount(self._sig_zone[lo:hi][known],
+                                 weights=self._sig_pax[lo:hi][known], minlength=self.n_zones)
+            moves = self.rebal.propose([self.states[k] for k in on], now_s=now,
+                                       expected_requests_by_zone=counts)
+            for mv in moves:
+                self._move(self.index[mv.vehicle_id], mv, "rebalance")
+        t_end = max(v.shift_end_s for v in self.specs)
+        if now + svc.rebalancing_interval_s < t_end:
+            self._at(now + svc.rebalancing_interval_s, self._rebalance)

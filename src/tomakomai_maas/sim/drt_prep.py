@@ -1,0 +1,345 @@
+"""DRT bookings prepared before simulated time starts (no simpy here).
+
+Every DRT trip of a run becomes one :class:`DrtPax`: the service's own demand
+(``source="drt_demand"``, drawn from the ``demand/drt`` stream), the World's requests with
+``mode == "drt"`` (``source="demand"``; pre-booking and lead drawn from the ``drt`` stream
+with the service's ``prebooked_share``/``lead_range_s``) and first-mile feeder legs of
+``pt`` requests (``source="feeder"``, see :func:`plan_feeders`).
+
+Preparation (documented rules, applied in this order; the first failing one is the
+booking's rejection reason, logged when the booking reaches the dispatcher):
+
+1. a point given by coordinates outside the ``area`` polygon → ``outside_area``; inside, it
+   snaps to the nearest ``snap_nodes`` node (straight-line distance);
+2. stop-based mode: origin and destination walk to their nearest virtual stop (walk-oracle
+   distance from the snapped node, plus the snapping distance); none within ``max_walk_m``
+   → ``no_stop_in_reach``; the earliest pick-up is the departure plus the access walk;
+3. the same pick-up and drop-off node → ``same_pickup_dropoff``;
+4. otherwise a :class:`~tomakomai_maas.dispatch.DrtRequest`: pick-up window ``[earliest,
+   earliest + max_wait_s]``, max ride ``alpha * direct + beta``, latest drop-off
+   ``earliest + direct + max_arrival_delay_s`` when set (feeders: also the connection's
+   latest drop-off), boarding/alighting times of the service.
+
+Cancellations: every booking gets two uniforms from the ``drt`` stream (in request-id order,
+whatever happens later, so runs stay paired); a pre-booked trip is cancelled by its rider
+with probability ``cancel_share`` at a time uniform between booking and earliest pick-up.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, replace
+from typing import Any
+
+import numpy as np
+
+from tomakomai_maas.dispatch import DrtRequest, make_request
+from tomakomai_maas.drt_world import DrtService, DrtTrip, Snapper
+from tomakomai_maas.errors import SimulationError
+from tomakomai_maas.journey import Itinerary, Leg, build_itinerary
+from tomakomai_maas.rng import stream
+from tomakomai_maas.world import Access, Request, World
+
+__all__ = ["DrtPax", "FeederPlan", "prepare_drt", "plan_feeders", "node_label",
+           "drt_itinerary", "feeder_itinerary"]
+
+
+def node_label(node: int) -> str:
+    """Label of a road node used as a pick-up/drop-off point in the event log."""
+    return f"n{int(node)}"
+
+
+@dataclass(frozen=True)
+class FeederPlan:
+    """A first-mile DRT leg to ``stop_id`` and the timetabled ``continuation`` from there."""
+
+    stop_id: str
+    stop_node: int
+    origin_node: int
+    continuation: Itinerary
+    latest_dropoff_s: float
+    est_cost_s: float
+    fallback: Itinerary | None
+
+
+@dataclass(eq=False)
+class DrtPax:
+    """One DRT booking of a run: static preparation (first block) and run state."""
+
+    rid: str
+    request: Request
+    source: str
+    pax_class: str
+    n_pax: int
+    prebooked: bool
+    t_request_s: float
+    o_node: int = -1
+    d_node: int = -1
+    o_label: str = ""
+    d_label: str = ""
+    walk_access_s: float = 0.0
+    walk_egress_s: float = 0.0
+    walk_m: float = 0.0
+    earliest_pickup_s: float = math.nan
+    direct_s: float = math.nan
+    dreq: DrtRequest | None = None
+    pre_reason: str = ""
+    pre_detail: str = ""
+    fare_yen: float = 0.0
+    feeder: FeederPlan | None = None
+    cancel_at: float | None = None
+    # -- run state (set by the simulator) ---------------------------------------------------
+    status: str = ""  # "", assigned, rejected, cancelled, served
+    reject_reason: str = ""
+    reject_detail: str = ""
+    vehicle_id: str = ""
+    picked: bool = False
+    ready_logged: bool = False
+    pickup_dep_s: float = math.nan
+    model_pax: Any = None
+
+
+def _snap_points(svc: DrtService, lats: np.ndarray, lons: np.ndarray
+                 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(inside area, node, snap distance m) for points."""
+    n = lats.size
+    inside = np.ones(n, dtype=bool)
+    if svc.area is not None and n:
+        import shapely
+
+        poly = shapely.Polygon([(lon, lat) for lat, lon in svc.area])
+        inside = np.asarray(shapely.contains_xy(poly, lons, lats), dtype=bool)
+    nodes = np.full(n, -1, dtype=np.intp)
+    dist = np.zeros(n)
+    if n:
+        try:
+            nodes, dist = Snapper(svc.snap_nodes, svc.snap_lat, svc.snap_lon).snap(lats, lons)
+        except ValueError as exc:
+            raise SimulationError(f"drt: {exc}") from exc
+    return inside, nodes, dist
+
+
+def _booking_draws(svc: DrtService, generated: list[Request], rng: np.random.Generator
+                   ) -> list[DrtTrip]:
+    n = len(generated)
+    u = rng.random(n)
+    lead = rng.uniform(svc.lead_range_s[0], svc.lead_range_s[1], size=n)
+    out = []
+    for k, r in enumerate(generated):
+        pre = bool(u[k] < svc.prebooked_share)
+        out.append(DrtTrip(r, float(r.depart_s - lead[k]) if pre else float(r.depart_s), pre))
+    return out
+
+
+def prepare_drt(world: World, seed: int, requests: Sequence[Request],
+                feeders: Mapping[str, FeederPlan]) -> list[DrtPax]:
+    """All DRT bookings of one run, prepared (see the module docstring), in request-id order."""
+    svc = world.drt
+    if svc is None:
+        return []
+    rng_drt = stream(seed, "drt")
+    own = list(svc.demand(stream(seed, "demand/drt"))) if svc.demand is not None else []
+    generated = sorted((r for r in requests if r.mode == "drt"), key=lambda r: r.request_id)
+    trips = own + _booking_draws(svc, generated, rng_drt)
+    ids = [t.request.request_id for t in trips] + list(feeders)
+    seen: set[str] = set()
+    dup = sorted({i for i in ids if i in seen or seen.add(i)})  # type: ignore[func-returns-value]
+    if dup:
+        raise SimulationError(f"DRT request ids are not unique: {dup[:10]}")
+    pax: list[DrtPax] = []
+    for t in trips:
+        pax.append(DrtPax(t.request.request_id, t.request, "", t.request.pax_class,
+                          int(t.n_pax), bool(t.prebooked), float(t.t_request_s),
+                          o_node=-1 if t.o_node is None else int(t.o_node),
+                          d_node=-1 if t.d_node is None else int(t.d_node)))
+    req_by_id = {r.request_id: r for r in requests}
+    for rid, fp in sorted(feeders.items()):
+        r = req_by_id[rid]
+        pax.append(DrtPax(rid, r, "feeder", r.pax_class, 1, False, float(r.depart_s),
+                          o_node=fp.origin_node, d_node=fp.stop_node, feeder=fp))
+    pax.sort(key=lambda p: p.rid)
+    for p, src in zip(pax, _sources(pax, own), strict=True):
+        p.source = src
+    _locate(svc, pax)
+    u = rng_drt.random((2, len(pax)))
+    for k, p in enumerate(pax):
+        _finish(svc, p)
+        if p.prebooked and u[0, k] < svc.cancel_share and p.dreq is not None:
+            p.cancel_at = p.t_request_s + u[1, k] * (p.earliest_pickup_s - p.t_request_s)
+    return pax
+
+
+def _sources(pax: list[DrtPax], own: list[DrtTrip]) -> list[str]:
+    own_ids = {t.request.request_id for t in own}
+    return ["feeder" if p.feeder is not None else "drt_demand" if p.rid in own_ids
+            else "demand" for p in pax]
+
+
+def _locate(svc: DrtService, pax: list[DrtPax]) -> None:
+    """Snap coordinates, check the area, map to virtual stops, compute walks."""
+    need_o = [p for p in pax if p.o_node < 0]
+    need_d = [p for p in pax if p.d_node < 0]
+    snap_m: dict[tuple[str, str], float] = {}
+    for group, lat_f, lon_f, end in ((need_o, "o_lat", "o_lon", "o"), (need_d, "d_lat", "d_lon", "d")):
+        if not group:
+            continue
+        lats = np.array([getattr(p.request, lat_f) for p in group], dtype=float)
+        lons = np.array([getattr(p.request, lon_f) for p in group], dtype=float)
+        inside, nodes, dist = _snap_points(svc, lats, lons)
+        for p, ok, nd, dm in zip(group, inside, nodes, dist, strict=True):
+            if not ok and not p.pre_reason:
+                which = "origin" if end == "o" else "destination"
+                p.pre_reason = "outside_area"
+                p.pre_detail = (f"{which} ({getattr(p.request, lat_f):.6f}, "
+                                f"{getattr(p.request, lon_f):.6f}) is outside the service area")
+            setattr(p, f"{end}_node", int(nd))
+            snap_m[(p.rid, end)] = float(dm)
+    speed = svc.walk_speed_mps
+    if svc.mode == "stop_based":
+        vs = svc.virtual_stops
+        vs_nodes = np.array([s.node for s in vs], dtype=np.intp)
+        walk = svc.walk if svc.walk is not None else svc.tt
+        live = [p for p in pax if not p.pre_reason and p.feeder is None]
+        if live:
+            for end in ("o", "d"):
+                nodes = np.array([getattr(p, f"{end}_node") for p in live], dtype=np.intp)
+                if end == "o":
+                    d = np.asarray(walk.dist_m(nodes[:, None], vs_nodes[None, :]), dtype=float)
+                else:
+                    d = np.asarray(walk.dist_m(vs_nodes[None, :], nodes[:, None]), dtype=float)
+                extra = np.array([snap_m.get((p.rid, end), 0.0) for p in live])
+                d = d + extra[:, None]
+                best = np.argmin(d, axis=1)
+                best_d = d[np.arange(len(live)), best]
+                for p, b, bd in zip(live, best.tolist(), best_d.tolist(), strict=True):
+                    if not bd <= svc.max_walk_m:
+                        if not p.pre_reason:
+                            which = "origin" if end == "o" else "destination"
+                            p.pre_reason = "no_stop_in_reach"
+                            p.pre_detail = (f"no virtual stop within {svc.max_walk_m:g} m of the "
+                                            f"{which} (nearest {bd:,.0f} m)")
+                        continue
+                    s = vs[b]
+                    setattr(p, f"{end}_node", int(s.node))
+                    setattr(p, f"{end}_label", s.stop_id)
+                    setattr(p, "walk_access_s" if end == "o" else "walk_egress_s", bd / speed)
+                    p.walk_m += bd
+    for p in pax:
+        if not p.o_label:
+            p.o_label = node_label(p.o_node)
+        if not p.d_label:
+            p.d_label = p.feeder.stop_id if p.feeder is not None else node_label(p.d_node)
+
+
+def _finish(svc: DrtService, p: DrtPax) -> None:
+    p.fare_yen = svc.fare_for(p.pax_class) * p.n_pax
+    p.earliest_pickup_s = float(p.request.depart_s + p.walk_access_s)
+    if not p.pre_reason and p.o_node == p.d_node:
+        p.pre_reason = "same_pickup_dropoff"
+        p.pre_detail = f"origin and destination both map to {p.o_label}"
+    if p.pre_reason:
+        return
+    direct = float(svc.tt.time_s(p.o_node, p.d_node))
+    p.direct_s = direct
+    latest_drop = None
+    if svc.max_arrival_delay_s is not None and math.isfinite(direct):
+        latest_drop = p.earliest_pickup_s + direct + svc.max_arrival_delay_s
+    if p.feeder is not None:
+        lf = p.feeder.latest_dropoff_s
+        latest_drop = lf if latest_drop is None else min(latest_drop, lf)
+    p.dreq = make_request(
+        p.rid, p.o_node, p.d_node, direct if math.isfinite(direct) else 0.0,
+        t_request_s=p.t_request_s, earliest_pickup_s=p.earliest_pickup_s, n_pax=p.n_pax,
+        max_wait_s=svc.max_wait_s, detour_alpha=svc.detour_alpha,
+        detour_beta_s=svc.detour_beta_s, latest_dropoff_s=latest_drop, board_s=svc.board_s,
+        alight_s=svc.alight_s, prebooked=p.prebooked,
+    )
+
+
+# -- itineraries for the tables ----------------------------------------------------------------
+def drt_itinerary(p: DrtPax, pickup_s: float, dropoff_s: float, world: World) -> Itinerary:
+    """Planned itinerary of a DRT-only trip: [walk access], DRT ride, walk egress (maybe 0 s)."""
+    t0 = float(p.request.depart_s)
+    legs: list[Leg] = []
+    speed = world.drt.walk_speed_mps if world.drt is not None else 1.2
+    if p.walk_access_s > 0:
+        legs.append(Leg("walk", "access", "", p.o_label, t0, t0 + p.walk_access_s,
+                        walk_s=p.walk_access_s, walk_m=p.walk_access_s * speed))
+    ride_from = p.o_label if p.walk_access_s > 0 else ""
+    ride_to = p.d_label if p.walk_egress_s > 0 else ""
+    legs.append(Leg("ride", "ride", ride_from, ride_to, pickup_s, dropoff_s,
+                    wait_s=pickup_s - p.earliest_pickup_s, route_id="drt"))
+    t = dropoff_s + (world.drt.alight_s if world.drt is not None else 0.0)
+    legs.append(Leg("walk", "egress", ride_to, "", t, t + p.walk_egress_s,
+                    walk_s=p.walk_egress_s, walk_m=p.walk_egress_s * speed))
+    return build_itinerary(p.rid, t0, tuple(legs), world.journey)
+
+
+def feeder_itinerary(p: DrtPax, pickup_s: float, dropoff_s: float, world: World) -> Itinerary:
+    """Planned itinerary of a feeder: DRT ride to the transfer stop + the continuation."""
+    fp = p.feeder
+    assert fp is not None
+    t0 = float(p.request.depart_s)
+    drt_leg = Leg("ride", "ride", "", fp.stop_id, pickup_s, dropoff_s,
+                  wait_s=pickup_s - p.earliest_pickup_s, route_id="drt")
+    rest = fp.continuation.legs[1:]  # drop the 0-s access walk to the transfer stop
+    first = rest[0]
+    t_at_stop = dropoff_s + (world.drt.alight_s if world.drt is not None else 0.0)
+    rest = (replace(first, wait_s=first.start_s - t_at_stop), *rest[1:])
+    return build_itinerary(p.rid, t0, (drt_leg, *rest), world.journey)
+
+
+# -- feeder planning ----------------------------------------------------------------------------
+def plan_feeders(world: World, requests: Sequence[Request],
+                 itineraries: Mapping[str, Itinerary | None], planner: Any
+                 ) -> dict[str, FeederPlan]:
+    """First-mile feeder plans for ``pt`` requests (rules: :class:`~tomakomai_maas.drt_world.
+    FeederParams`). Deterministic: candidate stops in stop-id order, ties to the first."""
+    svc = world.drt
+    if svc is None or not svc.feeder.enabled:
+        return {}
+    fp = svc.feeder
+    jp = world.journey
+    stops = [world.stops[s] for s in sorted(fp.transfer_stops) if s in world.stops]
+    cands = []
+    for r in requests:
+        if r.mode != "pt":
+            continue
+        itin = itineraries.get(r.request_id)
+        if itin is not None and (itin.walk_only or itin.legs[0].walk_m <= fp.min_access_walk_m):
+            continue
+        cands.append(r)
+    if not cands or not stops:
+        return {}
+    lats = np.array([r.o_lat for r in cands], dtype=float)
+    lons = np.array([r.o_lon for r in cands], dtype=float)
+    inside, nodes, _ = _snap_points(svc, lats, lons)
+    stop_nodes = np.array([s.node for s in stops], dtype=np.intp)
+    out: dict[str, FeederPlan] = {}
+    for r, ok, o in zip(cands, inside.tolist(), nodes.tolist(), strict=True):
+        if not ok:
+            continue
+        drive = np.asarray(svc.tt.time_s(np.full(len(stops), o), stop_nodes), dtype=float)
+        best: tuple[float, str, FeederPlan] | None = None
+        for s, t_drive in zip(stops, drive.tolist(), strict=True):
+            if s.node == o or not math.isfinite(t_drive):
+                continue
+            eta = (r.depart_s + fp.assumed_wait_s + svc.board_s + t_drive + svc.alight_s
+                   + fp.buffer_s)
+            q = replace(r, depart_s=eta, access=(Access(s.stop_id, 0.0, 0.0),),
+                        direct_walk_s=math.inf)
+            cont = planner.plan(q)
+            if cont is None or cont.walk_only or len(cont.legs) < 2:
+                continue
+            cost = (jp.wait_weight * fp.assumed_wait_s + jp.ivt_weight * t_drive
+                    + jp.transfer_penalty_s + cont.cost_s)
+            plan = FeederPlan(s.stop_id, int(s.node), int(o), cont,
+                              cont.legs[1].start_s - fp.buffer_s, cost,
+                              itineraries.get(r.request_id))
+            if best is None or cost < best[0]:
+                best = (cost, s.stop_id, plan)
+        itin = itineraries.get(r.request_id)
+        if best is not None and (itin is None or best[0] < itin.cost_s):
+            out[r.request_id] = best[2]
+    return out
