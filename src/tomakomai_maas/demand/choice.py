@@ -9,7 +9,8 @@ For trip ``i`` and mode ``m`` (columns in :attr:`LevelOfService.modes`, default 
             + wait_weight * W' * RTI[m] * wait_min
             + transfer_penalty_min * (1 - transfer_penalty_reduction) * transfers
             + fare_eff[i,m] / value_of_time_yen_per_min
-            + reliability_weight * reliability_sd_min                  (generalised minutes)
+            + reliability_weight * reliability_sd_min
+            + schedule_delay_weight * schedule_delay_min               (generalised minutes)
     V[i,m]  = asc[m] + (winter_asc[m] if winter) + (av_novelty_utility if m == "av_bus")
             + beta_gc_per_min * GC[i,m]
     P[i,m]  = exp(V[i,m]) / sum over available modes of exp(V[i,k]);  unavailable -> 0
@@ -50,6 +51,7 @@ __all__ = [
     "softmax",
     "probabilities",
     "choose",
+    "choose_with_uniforms",
     "mode_shares",
     "ChoiceIteration",
     "iterate_choice",
@@ -63,7 +65,8 @@ MODES = ("walk", "bike", "car_driver", "car_passenger", "bus", "av_bus", "drt")
 PT_MODES = ("bus", "av_bus", "drt")
 """Public-transport modes, the default scope of the MaaS levers."""
 
-LOS_FIELDS = ("walk_min", "wait_min", "ivt_min", "transfers", "fare_yen", "reliability_sd_min")
+LOS_FIELDS = ("walk_min", "wait_min", "ivt_min", "transfers", "fare_yen", "reliability_sd_min",
+              "schedule_delay_min")
 """Level-of-service fields, each ``float[n_trips, n_modes]`` (see :class:`LevelOfService`)."""
 
 
@@ -75,8 +78,10 @@ class LevelOfService:
     ``wait_min``: waiting (first wait + transfer waits; DRT: pickup wait); ``ivt_min``: time
     moving in a vehicle (bike: riding); ``transfers``: number of transfers; ``fare_yen``:
     out-of-pocket cost (fares; car: fuel + parking as the caller chooses);
-    ``reliability_sd_min``: standard deviation of the door-to-door time; ``available``:
-    whether the mode can be chosen. Values of unavailable entries are ignored (set to 0).
+    ``reliability_sd_min``: standard deviation of the door-to-door time;
+    ``schedule_delay_min``: the part of a timetable gap a rider who knows the timetable spends
+    elsewhere rather than at the stop (infrequent lines); ``available``: whether the mode can
+    be chosen. Values of unavailable entries are ignored (set to 0).
     """
 
     walk_min: np.ndarray
@@ -85,6 +90,7 @@ class LevelOfService:
     transfers: np.ndarray
     fare_yen: np.ndarray
     reliability_sd_min: np.ndarray
+    schedule_delay_min: np.ndarray
     available: np.ndarray
     modes: tuple[str, ...] = MODES
 
@@ -209,6 +215,8 @@ class ChoiceParams:
       deviation (assumed "reliability ratio").
     * ``winter_walk_factor`` = 1.5, ``winter_wait_factor`` = 1.3: walking and waiting
       outdoors on snow/ice weigh more (assumed); ``winter_asc``: extra constants in winter.
+    * ``schedule_delay_weight`` = 0.5 generalised minutes per minute of schedule delay
+      (assumed; between the value of in-vehicle time and nothing).
     * ``asc``: alternative-specific constants, walk = 0 reference (assumed, to calibrate).
     """
 
@@ -220,6 +228,7 @@ class ChoiceParams:
     reliability_weight: float = 0.8
     winter_walk_factor: float = 1.5
     winter_wait_factor: float = 1.3
+    schedule_delay_weight: float = 0.5
     asc: Mapping[str, float] = field(default_factory=_default_asc)
     ivt_weight: Mapping[str, float] = field(default_factory=_default_ivt_weight)
     winter_asc: Mapping[str, float] = field(default_factory=_default_winter_asc)
@@ -237,7 +246,8 @@ class ChoiceParams:
                   ("transfer_penalty_min", self.transfer_penalty_min >= 0, ">= 0"),
                   ("reliability_weight", self.reliability_weight >= 0, ">= 0"),
                   ("winter_walk_factor", self.winter_walk_factor >= 0, ">= 0"),
-                  ("winter_wait_factor", self.winter_wait_factor >= 0, ">= 0"))
+                  ("winter_wait_factor", self.winter_wait_factor >= 0, ">= 0"),
+                  ("schedule_delay_weight", self.schedule_delay_weight >= 0, ">= 0"))
         for nm, ok, allowed in checks:
             if not ok:
                 raise ScenarioError(f"choice.params.{nm}: {getattr(self, nm)!r} must be "
@@ -306,7 +316,8 @@ def utilities(los: LevelOfService, params: ChoiceParams | None = None,
           + params.transfer_penalty_min * (1.0 - levers.transfer_penalty_reduction)
           * los.transfers
           + fare / params.value_of_time_yen_per_min
-          + params.reliability_weight * los.reliability_sd_min)
+          + params.reliability_weight * los.reliability_sd_min
+          + params.schedule_delay_weight * los.schedule_delay_min)
     const = _per_mode(modes, params.asc, 0.0)
     if winter:
         const = const + _per_mode(modes, params.winter_asc, 0.0)
@@ -356,6 +367,22 @@ def _choose_with(probs: np.ndarray, u: np.ndarray) -> np.ndarray:
     c = np.cumsum(probs, axis=1)
     c = c / c[:, -1:]
     return (u[:, None] >= c).sum(axis=1)
+
+
+def choose_with_uniforms(probs: np.ndarray, u: np.ndarray) -> np.ndarray:
+    """Mode index per row by inverse CDF of the given uniforms (one per row).
+
+    Keeping each traveller's uniform across feedback iterations (common random numbers)
+    makes a traveller switch only when the probabilities move across it.
+    """
+    probs = np.asarray(probs, dtype=float)
+    u = np.asarray(u, dtype=float)
+    if probs.ndim != 2 or u.shape != (probs.shape[0],):
+        raise ScenarioError(f"mode choice: need probabilities (n, modes) and n uniforms, got "
+                            f"{probs.shape} and {u.shape}")
+    if not len(u):
+        return np.zeros(0, dtype=np.int64)
+    return _choose_with(probs, u).astype(np.int64)
 
 
 def choose(rng: np.random.Generator, probs: np.ndarray) -> np.ndarray:

@@ -57,6 +57,11 @@ LANDMARKS = {
     "yufutsu_stn": (42.63750, 141.73389),
 }
 
+# 海の駅ぷらっとみなと市場: coordinates NOT FOUND (facts §3). ASSUMED at the embedded road
+# network's landmark (network/data/landmarks.csv, key port_market), where the AV trial feeds
+# put the market terminus, so that zone P3 and the AV stop agree.
+MARKET = (42.6265439, 141.6150564)
+
 # Relative residential density classes (assumed; no district populations are public).
 DENSITY = {
     "residential": 1.0,
@@ -129,11 +134,13 @@ def _core_cells() -> list[dict]:
 
 
 def _port_cells() -> list[dict]:
-    """Three 600 m cells 1.5-2.1 km south of the station (港町 area; positions assumed).
+    """Port zones (港町 area; positions assumed): P1, P2 are 600 m cells 1.5-2.1 km south of
+    the station; P3 is a zone of the same area centred on 海の駅ぷらっとみなと市場.
 
-    海の駅ぷらっとみなと市場 (港町2-2-5) coordinates are NOT FOUND: assumed at the centre of
-    P3, 1.8 km S / 0.6 km E of the station (1.9 km straight, ~2.4 km on a grid of streets,
-    consistent with the 2.5-3 km one-way AV route, facts §1.2).
+    The market's coordinates (港町2-2-5) are NOT FOUND: P3 is centred on :data:`MARKET`, the
+    embedded network's assumed market point (1.5 km S / 1.5 km E of the station, 2.1 km
+    straight, ~2.8 km by road, consistent with the 2.5-3 km one-way AV route, facts §1.2),
+    so trips to the market end near the AV trial's market stop.
     """
     spec = [
         ("P1", "港湾地区 西 (仮定)", "Port area west (assumed)", -CELL_KM,
@@ -147,6 +154,8 @@ def _port_cells() -> list[dict]:
     out = []
     for zid, name, name_en, dx, attr in spec:
         lat, lon = offset_latlon(STATION_LAT, STATION_LON, dx, -3 * CELL_KM)
+        if zid == "P3":
+            lat, lon = MARKET
         out.append(dict(zone_id=zid, name=name, name_en=name_en, lat=lat, lon=lon,
                         area_km2=CELL_KM * CELL_KM, density="port", **attr))
     return out
