@@ -26,6 +26,7 @@ _COMMAND_MODULES = (
     "tomakomai_maas.cli.run",
     "tomakomai_maas.cli.network",
     "tomakomai_maas.cli.gtfs",
+    "tomakomai_maas.cli.calibrate",
     "tomakomai_maas.cli.gis",
 )
 
