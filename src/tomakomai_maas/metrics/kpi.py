@@ -164,7 +164,7 @@ def drt_kpis(tables: Mapping[str, pd.DataFrame], world: World | None = None) -> 
                                    electricity
     drt.cost_per_trip_yen          cost / served bookings
     drt.subsidy_per_trip_yen       (cost − fare revenue) / served bookings
-    drt.rejected.<reason>          rejected bookings per reason
+    drt.rejected.<reason>          rejected bookings per reason (every reason, 0 when absent)
     =============================  ================================================================
 
     Costs use ``world.drt.costs`` when ``world`` has a DRT service, else the defaults. The
@@ -215,6 +215,15 @@ def drt_kpis(tables: Mapping[str, pd.DataFrame], world: World | None = None) -> 
     k["drt.cost_per_trip_yen"] = cost / ns if ns else nan
     k["drt.subsidy_per_trip_yen"] = (cost - k["drt.fare_revenue_yen"]) / ns if ns else nan
     rej = req[req["status"] == "rejected"]
-    for reason, cnt in rej.groupby("reject_reason", sort=True).size().items():
-        k[f"drt.rejected.{reason}"] = float(cnt)
+    counts = rej.groupby("reject_reason", sort=True).size()
+    for reason in sorted(set(_drt_reject_reasons()) | set(counts.index)):
+        k[f"drt.rejected.{reason}"] = float(counts.get(reason, 0))
     return k
+
+
+def _drt_reject_reasons() -> tuple[str, ...]:
+    """Every rejection reason (all are reported, 0 when absent, so replications line up)."""
+    from tomakomai_maas.dispatch import RejectReason
+    from tomakomai_maas.drt_world import SIM_REJECT_REASONS
+
+    return tuple(r.value for r in RejectReason) + tuple(SIM_REJECT_REASONS)

@@ -350,6 +350,7 @@ class DrtOperator:
         self.leg_from[k] = frm
         self.leg_dep[k] = self.env.now
         self.leg_label[k] = label
+        self._refresh(k)  # drt_busy (if it was idle) before the departure
         self._log(ev.DRT_DEPART, self.states[k].vehicle_id, purpose, stop=label,
                   value=float(self.tt.dist_m(frm, to)))
 
