@@ -27,11 +27,15 @@ _COMMAND_MODULES = (
     "tomakomai_maas.cli.network",
     "tomakomai_maas.cli.gtfs",
     "tomakomai_maas.cli.calibrate",
+    "tomakomai_maas.cli.compare",
+    "tomakomai_maas.cli.check",
+    "tomakomai_maas.cli.sweep",
+    "tomakomai_maas.cli.docs",
     "tomakomai_maas.cli.gis",
 )
 
 _KNOWN_COMMANDS = {"run", "network", "gtfs", "validate", "show", "compare", "check", "sweep",
-                   "calibrate", "export-gis", "-h", "--help", "--version"}
+                   "calibrate", "export-gis", "docs", "-h", "--help", "--version"}
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -1,0 +1,192 @@
+"""Write everything a comparison produces into one folder.
+
+``write_comparison(comparison, out_dir, lang="ja")`` writes::
+
+    kpis.csv          KPI table (scenario, kpi, mean, ci_low, ci_high, half_width, std, n)
+    kpis.md           the KPI table and the differences as Markdown (mean [95% CI])
+    differences.csv   paired differences from the baseline (see metrics.compare)
+    changes.csv       fields of the resolved scenarios that differ from the baseline
+    comparison.json   scenarios, seeds, replications, run folders, files written
+    plots/*.png       KPI overview, wait CDF, boardings by hour, occupancy, mode shares,
+                      CO2 (and cost) per passenger, one map per scenario
+    report.html       self-contained report (tables, changes, assumptions, figures)
+
+The data for every plot is prepared by :mod:`tomakomai_maas.metrics.compare`; this module only
+glues tables, figures and files together.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from tomakomai_maas.metrics import compare as mc
+from tomakomai_maas.report import plots
+from tomakomai_maas.report._save import save_figure
+from tomakomai_maas.report.html import (
+    ReportFigure,
+    ScenarioInfo,
+    fmt_number,
+    render_comparison_html,
+)
+from tomakomai_maas.report.labels import check_lang, kpi_label, text
+
+__all__ = ["write_comparison", "markdown_tables", "comparison_figures"]
+
+log = logging.getLogger(__name__)
+
+
+def markdown_tables(comp: mc.Comparison, *, lang: str = "ja") -> str:
+    """The KPI table (and differences, with several scenarios) as Markdown."""
+    labels = comp.labels
+    kt = comp.kpi_table.set_index(["kpi", "scenario"])
+    lines = [f"# {text('kpi_table', lang)}", "",
+             f"{text('replications', lang)}: {comp.replications}, "
+             f"{text('seeds', lang)}: {comp.base_seed}..{comp.base_seed + comp.replications - 1}",
+             "", "| " + " | ".join([text("kpi", lang), "name", *labels]) + " |",
+             "|" + "---|" * (len(labels) + 2)]
+    for k in dict.fromkeys(comp.kpi_table["kpi"]):
+        cells = []
+        for s in labels:
+            r = kt.loc[(k, s)]
+            ci = (f" [{fmt_number(r['ci_low'])}, {fmt_number(r['ci_high'])}]"
+                  if pd.notna(r["ci_low"]) else "")
+            cells.append(f"{fmt_number(r['mean'])}{ci}")
+        lines.append(f"| {kpi_label(k, lang)} | `{k}` | " + " | ".join(cells) + " |")
+    diff = comp.differences
+    if len(diff):
+        others = labels[1:]
+        dt = diff.set_index(["kpi", "scenario"])
+        lines += ["", f"# {text('differences', lang)}", "",
+                  "| " + " | ".join([text("kpi", lang), "name",
+                                     *[f"{s} − {labels[0]}" for s in others]]) + " |",
+                  "|" + "---|" * (len(others) + 2)]
+        for k in dict.fromkeys(diff["kpi"]):
+            cells = []
+            for s in others:
+                r = dt.loc[(k, s)]
+                ci = (f" [{fmt_number(r['ci_low'])}, {fmt_number(r['ci_high'])}]"
+                      if pd.notna(r["ci_low"]) else "")
+                star = " *" if r["significant"] else ""
+                cells.append(f"{fmt_number(r['diff'])}{ci}{star}")
+            lines.append(f"| {kpi_label(k, lang)} | `{k}` | " + " | ".join(cells) + " |")
+        lines += ["", f"\\* {text('significant', lang)} (95%)"]
+    return "\n".join(lines) + "\n"
+
+
+def _graph_loader() -> Callable[[str], Any]:
+    cache: dict[str, Any] = {}
+
+    def load(source: str) -> Any:
+        if source not in cache:
+            from tomakomai_maas.network import load_network
+
+            try:
+                cache[source] = load_network(source)
+            except Exception as exc:  # a map is optional: never fail the comparison for it
+                log.warning("no map for network %s: %s", source, exc)
+                cache[source] = None
+        return cache[source]
+
+    return load
+
+
+def comparison_figures(comp: mc.Comparison, *, lang: str = "ja",
+                       graph_for: Callable[[str], Any] | None = None
+                       ) -> list[tuple[str, str, Any]]:
+    """``(name, caption, matplotlib Figure)`` for every figure of the report."""
+    check_lang(lang)
+    labels = comp.labels
+    kt = comp.kpi_table
+    out: list[tuple[str, str, Any]] = []
+    fig, _ = plots.plot_kpi_overview(kt, plots.HEADLINE_KPIS, scenarios=labels, lang=lang)
+    out.append(("kpi_overview", text("kpi_table", lang), fig))
+    tables = {r.label: r.tables for r in comp.results}
+    fig, _ = plots.plot_wait_cdf({s: mc.wait_cdf(t["trips"]) for s, t in tables.items()},
+                                 lang=lang)
+    out.append(("wait_cdf", text("wait_cdf", lang), fig))
+    if all("vehicle_stops" in t for t in tables.values()):
+        fig, _ = plots.plot_boardings_by_hour(
+            {s: mc.boardings_by_hour(t["vehicle_stops"], replications=comp.replications)
+             for s, t in tables.items()}, lang=lang)
+        out.append(("boardings_by_hour", text("boardings_by_hour", lang), fig))
+        fig, _ = plots.plot_occupancy(
+            {s: mc.occupancy_by_hour(t["vehicle_stops"]) for s, t in tables.items()}, lang=lang)
+        out.append(("occupancy", text("occupancy", lang), fig))
+    fig, _ = plots.plot_mode_shares({s: mc.mode_shares(t["trips"]) for s, t in tables.items()},
+                                    lang=lang)
+    out.append(("mode_shares", text("mode_shares", lang), fig))
+    cost = mc.cost_kpi(set(kt["kpi"]))
+    fig, _ = plots.plot_co2_cost(kt, cost_kpi=cost, scenarios=labels, lang=lang)
+    out.append(("co2_cost", text("co2_cost", lang) if cost else kpi_label(
+        "co2_g_per_boarding", lang), fig))
+    graph_for = graph_for or _graph_loader()
+    landmarks = None
+    for r in comp.results:
+        if r.world is None or "stops" not in r.tables:
+            continue
+        G = graph_for(r.scenario.network.source)
+        if G is None:
+            continue
+        if landmarks is None and r.scenario.network.source.startswith("embedded:"):
+            from tomakomai_maas.network import load_landmarks
+
+            landmarks = load_landmarks()
+        fig, _ = plots.plot_scenario_map(
+            G, mc.line_patterns(r.world),
+            mc.stop_boardings(r.tables["stops"], r.world, replications=comp.replications),
+            landmarks=landmarks, lang=lang, title=f"{text('network_map', lang)}: {r.label}")
+        out.append((f"map_{r.label}", f"{text('network_map', lang)}: {r.label}", fig))
+    return out
+
+
+def write_comparison(comp: mc.Comparison, out_dir: str | Path, *, lang: str = "ja",
+                     graph_for: Callable[[str], Any] | None = None) -> dict[str, Path]:
+    """Write tables, plots and ``report.html`` of ``comp`` into ``out_dir``; returns the paths."""
+    from tomakomai_maas import __version__
+    from tomakomai_maas.runner import write_json
+
+    check_lang(lang)
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    paths: dict[str, Path] = {}
+    comp.kpi_table.to_csv(out / "kpis.csv", index=False, float_format="%.10g")
+    paths["kpis.csv"] = out / "kpis.csv"
+    comp.differences.to_csv(out / "differences.csv", index=False, float_format="%.10g")
+    paths["differences.csv"] = out / "differences.csv"
+    comp.changes.to_csv(out / "changes.csv", index=False)
+    paths["changes.csv"] = out / "changes.csv"
+    (out / "kpis.md").write_text(markdown_tables(comp, lang=lang), encoding="utf-8")
+    paths["kpis.md"] = out / "kpis.md"
+
+    figures = []
+    for name, caption, fig in comparison_figures(comp, lang=lang, graph_for=graph_for):
+        p = save_figure(fig, out / "plots" / f"{name}.png", dpi=110)
+        paths[f"plots/{name}.png"] = p
+        figures.append(ReportFigure(caption, p.read_bytes(), name))
+    colours = plots.scenario_colours(comp.labels)
+    infos = [ScenarioInfo(r.label, r.scenario.title, r.scenario.description.strip(),
+                          str(r.scenario.source_file or ""), list(r.scenario.assumptions),
+                          colours[r.label]) for r in comp.results]
+    meta = {text("replications", lang): comp.replications,
+            text("seeds", lang): f"{comp.base_seed}..{comp.base_seed + comp.replications - 1}",
+            "tomakomai-maas": __version__}
+    html_text = render_comparison_html(scenarios=infos, kpi_table=comp.kpi_table,
+                                       differences=comp.differences, changes=comp.changes,
+                                       figures=figures, lang=lang, meta=meta)
+    (out / "report.html").write_text(html_text, encoding="utf-8")
+    paths["report.html"] = out / "report.html"
+    write_json(out / "comparison.json", {
+        "scenarios": [{"label": r.label, "file": str(r.scenario.source_file or ""),
+                       "run": str(r.path) if r.path else None} for r in comp.results],
+        "baseline": comp.labels[0], "base_seed": comp.base_seed,
+        "replications": comp.replications,
+        "replication_seeds": comp.results[0].seeds if comp.results else [],
+        "files": sorted(paths),
+    })
+    paths["comparison.json"] = out / "comparison.json"
+    return paths

@@ -1,0 +1,244 @@
+"""A self-contained HTML report of a scenario comparison.
+
+One file, nothing external: CSS is inline, figures are embedded as
+``data:image/png;base64`` URIs, there is no script and no link to another server, so the
+report can be mailed to a client or opened offline. Sections: scenarios (with seeds and
+replications), the KPI table (mean [95% CI]), paired differences from the baseline, what
+changed between the resolved scenarios, the assumptions each scenario declares, and the
+figures. Every text is HTML-escaped.
+
+:func:`render_comparison_html` only formats what it is given (tables from
+:mod:`tomakomai_maas.metrics.compare`, PNG bytes of figures).
+"""
+
+from __future__ import annotations
+
+import base64
+import html
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import pandas as pd
+
+from tomakomai_maas.report.labels import check_lang, kpi_label, text
+
+__all__ = ["ScenarioInfo", "ReportFigure", "render_comparison_html", "png_data_uri", "fmt_number"]
+
+_CSS = """
+body { font-family: "Hiragino Sans", "Noto Sans CJK JP", "Yu Gothic", "IPAexGothic",
+       Meiryo, system-ui, sans-serif; margin: 2em auto; max-width: 1200px; padding: 0 1em;
+       color: #222; line-height: 1.5; }
+h1 { font-size: 1.6em; border-bottom: 3px solid #1f77b4; padding-bottom: .2em; }
+h2 { font-size: 1.25em; margin-top: 2em; border-left: 6px solid #1f77b4; padding-left: .4em; }
+h3 { font-size: 1.05em; margin-bottom: .3em; }
+table { border-collapse: collapse; margin: .6em 0 1.2em; font-size: .9em; }
+th, td { border: 1px solid #ccc; padding: .25em .6em; vertical-align: top; }
+th { background: #eef3f8; text-align: left; }
+td.num { text-align: right; font-variant-numeric: tabular-nums; white-space: nowrap; }
+td.code, span.code { font-family: ui-monospace, Menlo, Consolas, monospace; font-size: .9em; }
+td.sig { font-weight: bold; }
+td.up { color: #b2182b; } td.down { color: #2166ac; }
+.ci { color: #666; font-size: .85em; }
+.note { color: #555; font-size: .9em; }
+figure { margin: 1em 0 2em; }
+figure img { max-width: 100%; height: auto; border: 1px solid #ddd; }
+figcaption { color: #444; font-size: .9em; }
+.swatch { display: inline-block; width: .9em; height: .9em; margin-right: .4em;
+          vertical-align: -0.1em; border-radius: 2px; }
+ul.assumptions li { margin-bottom: .3em; }
+"""
+
+
+@dataclass
+class ScenarioInfo:
+    """What the report says about one scenario."""
+
+    label: str
+    title: str = ""
+    description: str = ""
+    source: str = ""
+    assumptions: Sequence[str] = field(default_factory=tuple)
+    colour: str = "#888888"
+
+
+@dataclass
+class ReportFigure:
+    """A PNG figure to embed, with a caption."""
+
+    caption: str
+    png: bytes
+    name: str = ""
+
+
+def png_data_uri(png: bytes) -> str:
+    """``data:image/png;base64,...`` for PNG bytes."""
+    if not png.startswith(b"\x89PNG"):
+        raise ValueError("not PNG data")
+    return "data:image/png;base64," + base64.b64encode(png).decode("ascii")
+
+
+def fmt_number(x: Any, digits: int = 4) -> str:
+    """Significant-digit formatting; NaN/None → an en dash; large values without exponent."""
+    if x is None:
+        return "–"
+    try:
+        v = float(x)
+    except (TypeError, ValueError):
+        return str(x)
+    if not math.isfinite(v):
+        return "–"
+    if v != 0 and abs(v) >= 10 ** digits:
+        return f"{v:,.0f}"
+    s = f"{v:.{digits}g}"
+    if "e" in s:
+        s = f"{v:.{digits}f}".rstrip("0").rstrip(".")
+    return s
+
+
+def _e(x: Any) -> str:
+    return html.escape(str(x), quote=True)
+
+
+def _kpi_table_html(kpi_table: pd.DataFrame, labels: Sequence[str], lang: str) -> str:
+    kpis = list(dict.fromkeys(kpi_table["kpi"]))
+    t = kpi_table.set_index(["kpi", "scenario"])
+    head = "".join(f"<th>{_e(s)}</th>" for s in labels)
+    out = [f"<table class='kpis'><thead><tr><th>{_e(text('kpi', lang))}</th>"
+           f"<th>{_e('name')}</th>{head}</tr></thead><tbody>"]
+    for k in kpis:
+        cells = []
+        for s in labels:
+            if (k, s) not in t.index:
+                cells.append("<td class='num'>–</td>")
+                continue
+            r = t.loc[(k, s)]
+            ci = ""
+            if math.isfinite(float(r["ci_low"])) and math.isfinite(float(r["ci_high"])):
+                ci = (f" <span class='ci'>[{fmt_number(r['ci_low'])}, "
+                      f"{fmt_number(r['ci_high'])}]</span>")
+            cells.append(f"<td class='num'>{fmt_number(r['mean'])}{ci}</td>")
+        out.append(f"<tr><td>{_e(kpi_label(k, lang))}</td><td class='code'>{_e(k)}</td>"
+                   + "".join(cells) + "</tr>")
+    out.append("</tbody></table>")
+    return "".join(out)
+
+
+def _diff_table_html(diff: pd.DataFrame, lang: str) -> str:
+    if not len(diff):
+        return ""
+    others = list(dict.fromkeys(diff["scenario"]))
+    base = str(diff["baseline"].iloc[0])
+    head = "".join(f"<th>{_e(s)} − {_e(base)}</th>" for s in others)
+    out = [f"<table class='differences'><thead><tr><th>{_e(text('kpi', lang))}</th>"
+           f"<th>{_e('name')}</th>{head}</tr></thead><tbody>"]
+    t = diff.set_index(["kpi", "scenario"])
+    for k in dict.fromkeys(diff["kpi"]):
+        cells = []
+        for s in others:
+            r = t.loc[(k, s)]
+            d = float(r["diff"])
+            cls = ["num"]
+            if bool(r["significant"]):
+                cls += ["sig", "up" if d > 0 else "down"]
+            ci = ""
+            if math.isfinite(float(r["ci_low"])) and math.isfinite(float(r["ci_high"])):
+                ci = (f" <span class='ci'>[{fmt_number(r['ci_low'])}, "
+                      f"{fmt_number(r['ci_high'])}]</span>")
+            rel = float(r["rel_diff"])
+            rel_s = f" ({rel:+.1%})" if math.isfinite(rel) and d != 0 else ""
+            sign = "+" if math.isfinite(d) and d > 0 else ""
+            cells.append(f"<td class='{' '.join(cls)}'>{sign}{fmt_number(d)}{_e(rel_s)}{ci}</td>")
+        out.append(f"<tr><td>{_e(kpi_label(k, lang))}</td><td class='code'>{_e(k)}</td>"
+                   + "".join(cells) + "</tr>")
+    out.append("</tbody></table>")
+    return "".join(out)
+
+
+def _changes_html(changes: pd.DataFrame, labels: Sequence[str], lang: str,
+                  max_rows: int) -> str:
+    out = []
+    for s in labels[1:]:
+        sub = changes[changes["scenario"] == s]
+        out.append(f"<h3>{_e(s)} ⇔ {_e(labels[0])}</h3>")
+        if not len(sub):
+            out.append(f"<p class='note'>{_e(text('identical', lang))}</p>")
+            continue
+        out.append(f"<table class='changes'><thead><tr><th>{_e(text('field', lang))}</th>"
+                   f"<th>{_e(labels[0])} ({_e(text('baseline', lang))})</th><th>{_e(s)}</th>"
+                   "</tr></thead><tbody>")
+        for r in sub.head(max_rows).itertuples(index=False):
+            out.append(f"<tr><td class='code'>{_e(r.field)}</td><td class='code'>"
+                       f"{_e(_absent(r.baseline, lang))}</td><td class='code'>"
+                       f"{_e(_absent(r.value, lang))}</td></tr>")
+        out.append("</tbody></table>")
+        if len(sub) > max_rows:
+            out.append(f"<p class='note'>… {len(sub) - max_rows} more (see changes.csv)</p>")
+    return "".join(out)
+
+
+def _absent(v: str, lang: str) -> str:
+    return text("absent", lang) if v == "(absent)" else v
+
+
+def render_comparison_html(*, scenarios: Sequence[ScenarioInfo], kpi_table: pd.DataFrame,
+                           differences: pd.DataFrame, changes: pd.DataFrame,
+                           figures: Sequence[ReportFigure] = (), lang: str = "ja",
+                           title: str | None = None, meta: Mapping[str, Any] | None = None,
+                           max_change_rows: int = 300) -> str:
+    """The report as one HTML string (UTF-8, no external references).
+
+    Args:
+        scenarios: one entry per scenario, baseline first (labels as in the tables).
+        kpi_table, differences, changes: frames from :mod:`tomakomai_maas.metrics.compare`.
+        figures: PNG figures embedded in order.
+        meta: shown as a small key/value list (e.g. seeds, replications, version).
+    """
+    check_lang(lang)
+    labels = [s.label for s in scenarios]
+    title = title or text("report_title", lang)
+    parts = [
+        "<!DOCTYPE html>",
+        f"<html lang='{lang}'><head><meta charset='utf-8'>",
+        "<meta name='viewport' content='width=device-width, initial-scale=1'>",
+        f"<title>{_e(title)}</title><style>{_CSS}</style></head><body>",
+        f"<h1>{_e(title)}</h1>",
+    ]
+    if meta:
+        parts.append("<p class='note'>" + " · ".join(
+            f"{_e(k)}: {_e(v)}" for k, v in meta.items()) + "</p>")
+    parts.append(f"<h2>{_e(text('scenario', lang))}</h2><table class='scenarios'><thead><tr>"
+                 f"<th>{_e(text('scenario', lang))}</th><th>title</th>"
+                 f"<th>{_e(text('file', lang))}</th></tr></thead><tbody>")
+    for i, s in enumerate(scenarios):
+        base = f" ({_e(text('baseline', lang))})" if i == 0 else ""
+        desc = f"<br><span class='note'>{_e(s.description)}</span>" if s.description else ""
+        parts.append(f"<tr><td><span class='swatch' style='background:{_e(s.colour)}'></span>"
+                     f"<b>{_e(s.label)}</b>{base}</td><td>{_e(s.title)}{desc}</td>"
+                     f"<td class='code'>{_e(s.source)}</td></tr>")
+    parts.append("</tbody></table>")
+    parts.append(f"<h2>{_e(text('kpi_table', lang))}</h2>")
+    parts.append(_kpi_table_html(kpi_table, labels, lang))
+    if len(labels) > 1:
+        parts.append(f"<h2>{_e(text('differences', lang))}</h2>")
+        parts.append(f"<p class='note'>{_e(text('method_text', lang))}</p>")
+        parts.append(_diff_table_html(differences, lang))
+        parts.append(f"<h2>{_e(text('changes', lang))}</h2>")
+        parts.append(_changes_html(changes, labels, lang, max_change_rows))
+    parts.append(f"<h2>{_e(text('assumptions', lang))}</h2>")
+    for s in scenarios:
+        parts.append(f"<h3>{_e(s.label)}</h3>")
+        if s.assumptions:
+            parts.append("<ul class='assumptions'>" + "".join(
+                f"<li>{_e(a)}</li>" for a in s.assumptions) + "</ul>")
+        else:
+            parts.append(f"<p class='note'>{_e(text('no_assumptions', lang))}</p>")
+    if figures:
+        parts.append(f"<h2>{_e(text('figures', lang))}</h2>")
+        for f in figures:
+            parts.append(f"<figure id='{_e(f.name)}'><img src='{png_data_uri(f.png)}' "
+                         f"alt='{_e(f.caption)}'><figcaption>{_e(f.caption)}</figcaption>"
+                         "</figure>")
+    parts.append("</body></html>")
+    return "\n".join(parts) + "\n"

@@ -1,0 +1,126 @@
+"""Labels for plots and reports in Japanese (``ja``) and English (``en``).
+
+``kpi_label("wait_mean_min", "ja")`` → ``"平均待ち時間 (分)"``; ``text("hour", "en")`` →
+``"hour of day"``. Unknown KPI names (new KPIs, ``boardings.<route_id>``) fall back to a
+readable form of the name, so a new KPI never breaks a plot.
+"""
+
+from __future__ import annotations
+
+__all__ = ["LANGS", "KPI_LABELS", "TEXT", "kpi_label", "text", "check_lang"]
+
+LANGS = ("ja", "en")
+
+#: KPI name → (Japanese, English), units in brackets.
+KPI_LABELS: dict[str, tuple[str, str]] = {
+    "requests": ("移動需要 (件)", "Requests"),
+    "served": ("到着できた利用者 (人)", "Served requests"),
+    "served_share": ("サービス率", "Served share"),
+    "gave_up": ("断念した利用者 (人)", "Gave up"),
+    "no_route": ("経路なし (件)", "No route"),
+    "denied_boardings": ("満員で乗れなかった回数", "Denied boardings"),
+    "boardings": ("乗車人数 (人)", "Boardings"),
+    "wait_mean_min": ("平均待ち時間 (分)", "Mean wait (min)"),
+    "wait_p95_min": ("待ち時間 95%値 (分)", "95th percentile wait (min)"),
+    "journey_mean_min": ("平均所要時間 (分)", "Mean journey time (min)"),
+    "walk_mean_min": ("平均徒歩時間 (分)", "Mean walk (min)"),
+    "ivt_mean_min": ("平均乗車時間 (分)", "Mean in-vehicle time (min)"),
+    "transfers_mean": ("平均乗換回数", "Mean transfers"),
+    "on_time_share": ("定時運行率", "On-time share"),
+    "dep_delay_mean_min": ("平均出発遅延 (分)", "Mean departure delay (min)"),
+    "vehicle_km": ("走行距離 (台km)", "Vehicle-km"),
+    "pax_km": ("人キロ", "Passenger-km"),
+    "load_factor_max": ("最大乗車率", "Max load factor"),
+    "energy_kwh": ("電力量 (kWh)", "Electricity (kWh)"),
+    "fuel_l": ("軽油 (L)", "Diesel (l)"),
+    "co2_kg": ("CO2排出量 (kg)", "CO2 (kg)"),
+    "co2_g_per_pax_km": ("人キロあたりCO2 (g)", "CO2 per passenger-km (g)"),
+    "co2_g_per_boarding": ("乗車1人あたりCO2 (g)", "CO2 per passenger (g)"),
+    "takeovers": ("手動介入 (回)", "Manual takeovers"),
+    "takeovers_per_100km": ("100kmあたり手動介入 (回)", "Takeovers per 100 km"),
+    "sudden_stops": ("急停止 (回)", "Sudden stops"),
+    "trips_cancelled": ("運休便数", "Trips cancelled"),
+}
+
+#: Other words used by the plots and the report.
+TEXT: dict[str, tuple[str, str]] = {
+    "scenario": ("シナリオ", "Scenario"),
+    "baseline": ("基準", "baseline"),
+    "kpi": ("指標", "KPI"),
+    "mean": ("平均", "mean"),
+    "ci95": ("95%信頼区間", "95% CI"),
+    "difference": ("差 (対基準)", "Difference vs baseline"),
+    "relative": ("変化率", "relative"),
+    "significant": ("有意", "significant"),
+    "hour": ("時刻 (時)", "hour of day"),
+    "wait_min": ("待ち時間 (分)", "wait (min)"),
+    "cum_share": ("累積割合", "cumulative share"),
+    "wait_cdf": ("待ち時間の分布", "Waiting time distribution"),
+    "boardings_by_hour": ("時間帯別乗車人数", "Boardings by hour"),
+    "boardings_per_hour": ("乗車人数 (人/時)", "boardings per hour"),
+    "occupancy": ("時間帯別平均乗車人数", "Mean vehicle load over the day"),
+    "mean_load": ("平均乗車人数 (人/台)", "mean load (passengers per vehicle)"),
+    "mode_shares": ("交通手段分担率", "Mode shares"),
+    "share": ("割合", "share"),
+    "co2_cost": ("環境負荷と費用", "CO2 and cost per passenger"),
+    "network_map": ("路線と需要", "Lines and demand"),
+    "stop_boardings": ("円の面積: 停留所の乗車人数 (1日平均)",
+                       "circle area: boardings at the stop (mean per day)"),
+    "report_title": ("シナリオ比較レポート", "Scenario comparison report"),
+    "kpi_table": ("指標一覧 (平均 [95%信頼区間])", "KPIs (mean [95% CI])"),
+    "differences": ("基準シナリオとの差 (共通乱数による対応のある差, 95%信頼区間)",
+                    "Differences from the baseline (paired, common random numbers, 95% CI)"),
+    "changes": ("シナリオ設定の違い", "What changed between the scenarios"),
+    "field": ("項目", "field"),
+    "assumptions": ("前提条件 (仮定)", "Assumptions"),
+    "no_assumptions": ("(記載なし)", "(none declared)"),
+    "figures": ("図", "Figures"),
+    "replications": ("反復回数", "replications"),
+    "seeds": ("乱数シード", "seeds"),
+    "identical": ("設定の違いはありません", "no differences in the resolved scenarios"),
+    "absent": ("(なし)", "(absent)"),
+    "file": ("ファイル", "file"),
+    "method": ("比較方法", "Method"),
+    "method_text": (
+        "各シナリオを同じ乱数シード (共通乱数) で反復実行し、反復ごとの差の平均と95%信頼区間"
+        "(t分布) を示します。信頼区間が0を含まない差を「有意」としています。",
+        "Every scenario ran the same replication seeds (common random numbers); differences "
+        "are means of per-replication differences with Student-t 95% confidence intervals. "
+        "A difference whose interval excludes 0 is marked significant."),
+    "mode.pt": ("公共交通", "public transport"),
+    "mode.walk": ("徒歩", "walk"),
+    "mode.drt": ("デマンド交通", "DRT"),
+    "mode.car": ("自動車", "car"),
+    "mode.bike": ("自転車", "bike"),
+    "mode.taxi": ("タクシー", "taxi"),
+    "value": ("値", "value"),
+    "sweep": ("パラメータ感度", "Parameter sweep"),
+}
+
+
+def check_lang(lang: str) -> str:
+    """Return ``lang`` if supported, else raise ``ValueError`` naming the choices."""
+    if lang not in LANGS:
+        raise ValueError(f"lang must be one of {', '.join(LANGS)}, got {lang!r}")
+    return lang
+
+
+def kpi_label(kpi: str, lang: str = "ja") -> str:
+    """Human label of a KPI (falls back to the name, e.g. ``boardings.r15`` → route label)."""
+    i = LANGS.index(check_lang(lang))
+    if kpi in KPI_LABELS:
+        return KPI_LABELS[kpi][i]
+    if kpi.startswith("boardings."):
+        route = kpi.split(".", 1)[1]
+        return f"乗車人数: {route}系統" if lang == "ja" else f"Boardings, route {route}"
+    return kpi
+
+
+def text(key: str, lang: str = "ja") -> str:
+    """A word or phrase of the plots/report (``mode.<name>`` falls back to the mode name)."""
+    i = LANGS.index(check_lang(lang))
+    if key in TEXT:
+        return TEXT[key][i]
+    if key.startswith("mode."):
+        return key.split(".", 1)[1]
+    raise KeyError(f"no label {key!r}; known: {', '.join(sorted(TEXT))}")

@@ -1,0 +1,352 @@
+"""Comparison plots. They only draw: every value comes from a table made in ``metrics``.
+
+Each function takes tables (see :mod:`tomakomai_maas.metrics.compare` for the columns),
+returns ``(fig, ax)`` (``ax`` is an array of axes for multi-panel figures) and can draw on a
+given ``ax``. Labels are Japanese (``lang="ja"``, IPAex Gothic from ``matplotlib-fontja``) or
+English (``"en"``). Scenarios keep one colour across all plots (their order in the table).
+Save with :func:`tomakomai_maas.report._save.save_figure`.
+
+=======================  ==================================================================
+function                 draws
+=======================  ==================================================================
+plot_kpi_bars            one KPI per scenario: bar = mean, whisker = 95% CI
+plot_kpi_overview        a grid of plot_kpi_bars
+plot_wait_cdf            empirical CDF of waits (``wait_cdf`` frames)
+plot_boardings_by_hour   boardings per hour of day (``boardings_by_hour`` frames)
+plot_occupancy           mean load over the day (``occupancy_by_hour`` frames)
+plot_mode_shares         stacked shares by mode (``mode_shares`` frames)
+plot_co2_cost            CO2 per passenger and, if present, a ``cost_*`` KPI
+plot_scenario_map        road network + the scenario's lines + stop boardings as circles
+plot_sweep               a KPI against a swept parameter, with CI whiskers
+=======================  ==================================================================
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import matplotlib_fontja  # noqa: F401 - registers the Japanese font with matplotlib
+import numpy as np
+import pandas as pd
+from matplotlib.axes import Axes
+from matplotlib.figure import Figure
+from matplotlib.lines import Line2D
+
+from tomakomai_maas.report.labels import check_lang, kpi_label, text
+
+__all__ = [
+    "scenario_colours",
+    "plot_kpi_bars",
+    "plot_kpi_overview",
+    "plot_wait_cdf",
+    "plot_boardings_by_hour",
+    "plot_occupancy",
+    "plot_mode_shares",
+    "plot_co2_cost",
+    "plot_scenario_map",
+    "plot_sweep",
+    "HEADLINE_KPIS",
+]
+
+#: KPIs of the overview figure of a comparison.
+HEADLINE_KPIS = ("served_share", "boardings", "wait_mean_min", "journey_mean_min",
+                 "on_time_share", "co2_g_per_boarding")
+
+_PALETTE = ("#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2",
+            "#7f7f7f", "#bcbd22", "#17becf")
+_MODE_COLOURS = {"pt": "#1f77b4", "walk": "#9e9e9e", "drt": "#ff7f0e", "car": "#d62728",
+                 "bike": "#2ca02c", "taxi": "#9467bd"}
+
+
+def scenario_colours(labels: Sequence[str]) -> dict[str, str]:
+    """One colour per scenario, by position (cycles after 10)."""
+    return {lab: _PALETTE[i % len(_PALETTE)] for i, lab in enumerate(labels)}
+
+
+def _new(ax: Axes | None, figsize: tuple[float, float] = (7, 4)) -> tuple[Figure, Axes]:
+    if ax is not None:
+        return ax.figure, ax  # type: ignore[return-value]
+    fig = Figure(figsize=figsize, layout="constrained")
+    return fig, fig.add_subplot()
+
+
+def _scenarios(table: pd.DataFrame, scenarios: Sequence[str] | None) -> list[str]:
+    if scenarios is not None:
+        return list(scenarios)
+    return list(dict.fromkeys(table["scenario"].astype(str)))
+
+
+def _finite(x: Any) -> bool:
+    return x is not None and isinstance(x, int | float | np.floating) and math.isfinite(x)
+
+
+def plot_kpi_bars(kpi_table: pd.DataFrame, kpi: str, *, scenarios: Sequence[str] | None = None,
+                  lang: str = "ja", ax: Axes | None = None, title: str | None = None
+                  ) -> tuple[Figure, Axes]:
+    """Bars of ``kpi``'s mean per scenario with whiskers from ``ci_low`` to ``ci_high``.
+
+    ``kpi_table`` has the columns of :data:`tomakomai_maas.metrics.compare.KPI_COLUMNS`.
+    Bar *i* is scenario *i* (in ``scenarios`` order, default the table's order); a scenario
+    whose CI is undefined (one replication) gets no whisker.
+    """
+    check_lang(lang)
+    fig, ax = _new(ax, (4.2, 3.2))
+    labels = _scenarios(kpi_table, scenarios)
+    rows = kpi_table[kpi_table["kpi"] == kpi].set_index("scenario")
+    colours = scenario_colours(labels)
+    means = [float(rows.at[s, "mean"]) if s in rows.index else math.nan for s in labels]
+    x = np.arange(len(labels))
+    ax.bar(x, np.nan_to_num(means, nan=0.0), color=[colours[s] for s in labels], width=0.6,
+           zorder=2)
+    for i, s in enumerate(labels):
+        if s not in rows.index:
+            continue
+        lo, hi = rows.at[s, "ci_low"], rows.at[s, "ci_high"]
+        if _finite(lo) and _finite(hi):
+            ax.errorbar([i], [means[i]], yerr=[[means[i] - lo], [hi - means[i]]], fmt="none",
+                        ecolor="black", elinewidth=1.2, capsize=5, zorder=3)
+    ax.set_xticks(x, labels, rotation=20 if len(labels) > 2 else 0, ha="right"
+                  if len(labels) > 2 else "center", fontsize=8)
+    ax.set_title(title if title is not None else kpi_label(kpi, lang), fontsize=10)
+    ax.grid(axis="y", color="#e0e0e0", zorder=0)
+    ax.set_axisbelow(True)
+    return fig, ax
+
+
+def plot_kpi_overview(kpi_table: pd.DataFrame, kpis: Sequence[str] = HEADLINE_KPIS, *,
+                      scenarios: Sequence[str] | None = None, lang: str = "ja",
+                      ncols: int = 3) -> tuple[Figure, np.ndarray]:
+    """A grid of :func:`plot_kpi_bars`, one panel per KPI present in the table."""
+    present = [k for k in kpis if (kpi_table["kpi"] == k).any()]
+    n = max(len(present), 1)
+    ncols = min(ncols, n)
+    nrows = math.ceil(n / ncols)
+    fig = Figure(figsize=(3.8 * ncols, 3.0 * nrows), layout="constrained")
+    axes = np.atleast_1d(fig.subplots(nrows, ncols, squeeze=False).ravel())
+    for ax, k in zip(axes, present, strict=False):
+        plot_kpi_bars(kpi_table, k, scenarios=scenarios, lang=lang, ax=ax)
+    for ax in axes[len(present):]:
+        ax.set_visible(False)
+    return fig, axes
+
+
+def plot_wait_cdf(cdfs: Mapping[str, pd.DataFrame], *, lang: str = "ja",
+                  ax: Axes | None = None) -> tuple[Figure, Axes]:
+    """Step lines of ``cum_share`` against ``wait_min``, one per scenario (in mapping order)."""
+    check_lang(lang)
+    fig, ax = _new(ax)
+    colours = scenario_colours(list(cdfs))
+    for label, df in cdfs.items():
+        if len(df):
+            ax.step(df["wait_min"].to_numpy(float), df["cum_share"].to_numpy(float),
+                    where="post", color=colours[label], label=label, linewidth=1.6)
+    ax.set_xlabel(text("wait_min", lang))
+    ax.set_ylabel(text("cum_share", lang))
+    ax.set_ylim(0, 1.02)
+    ax.set_xlim(left=0)
+    ax.set_title(text("wait_cdf", lang))
+    ax.grid(color="#e0e0e0")
+    if cdfs:
+        ax.legend(fontsize=8, loc="lower right")
+    return fig, ax
+
+
+def _hourly(frames: Mapping[str, pd.DataFrame], col: str, *, ylabel: str, title: str,
+            ax: Axes | None, band: bool) -> tuple[Figure, Axes]:
+    fig, ax = _new(ax)
+    colours = scenario_colours(list(frames))
+    for label, df in frames.items():
+        if not len(df):
+            continue
+        h = df["hour"].to_numpy(float)
+        y = df[col].to_numpy(float)
+        ax.plot(h, y, marker="o", markersize=3.5, color=colours[label], label=label)
+        if band and {"ci_low", "ci_high"} <= set(df.columns):
+            lo, hi = df["ci_low"].to_numpy(float), df["ci_high"].to_numpy(float)
+            ok = np.isfinite(lo) & np.isfinite(hi)
+            if ok.any():
+                ax.fill_between(h[ok], lo[ok], hi[ok], color=colours[label], alpha=0.15,
+                                linewidth=0)
+    ax.set_ylabel(ylabel)
+    ax.set_title(title)
+    ax.set_xticks(range(0, 25, 2))
+    ax.set_xlim(-0.5, 24.5)
+    ax.set_ylim(bottom=0)
+    ax.grid(color="#e0e0e0")
+    if frames:
+        ax.legend(fontsize=8)
+    return fig, ax
+
+
+def plot_boardings_by_hour(by_hour: Mapping[str, pd.DataFrame], *, lang: str = "ja",
+                           ax: Axes | None = None, band: bool = True) -> tuple[Figure, Axes]:
+    """Mean ``boardings`` per ``hour``, one line per scenario (shaded CI when ``band``)."""
+    check_lang(lang)
+    fig, ax = _hourly(by_hour, "boardings", ylabel=text("boardings_per_hour", lang),
+                      title=text("boardings_by_hour", lang), ax=ax, band=band)
+    ax.set_xlabel(text("hour", lang))
+    return fig, ax
+
+
+def plot_occupancy(occupancy: Mapping[str, pd.DataFrame], *, lang: str = "ja",
+                   ax: Axes | None = None) -> tuple[Figure, Axes]:
+    """``mean_load`` of departing vehicles per ``hour``, one line per scenario."""
+    check_lang(lang)
+    fig, ax = _hourly(occupancy, "mean_load", ylabel=text("mean_load", lang),
+                      title=text("occupancy", lang), ax=ax, band=False)
+    ax.set_xlabel(text("hour", lang))
+    return fig, ax
+
+
+def plot_mode_shares(shares: Mapping[str, pd.DataFrame], *, lang: str = "ja",
+                     ax: Axes | None = None) -> tuple[Figure, Axes]:
+    """One horizontal 100% bar per scenario, stacked by mode (segment width = ``share``)."""
+    check_lang(lang)
+    fig, ax = _new(ax, (7, 1.2 + 0.55 * max(len(shares), 1)))
+    modes: list[str] = []
+    for df in shares.values():
+        modes += [m for m in df["mode"].astype(str) if m not in modes]
+    labels = list(shares)
+    y = np.arange(len(labels))[::-1]
+    for m in modes:
+        widths, lefts = [], []
+        for lab in labels:
+            df = shares[lab].set_index("mode")
+            prior = [mm for mm in modes[:modes.index(m)] if mm in df.index]
+            lefts.append(float(df.loc[prior, "share"].sum()) if prior else 0.0)
+            widths.append(float(df.at[m, "share"]) if m in df.index else 0.0)
+        ax.barh(y, widths, left=lefts, color=_MODE_COLOURS.get(m, None), height=0.6,
+                label=text(f"mode.{m}", lang), edgecolor="white")
+        for yi, w, left in zip(y, widths, lefts, strict=True):
+            if w >= 0.06:
+                ax.text(left + w / 2, yi, f"{w:.0%}", ha="center", va="center", fontsize=8,
+                        color="white")
+    ax.set_yticks(y, labels, fontsize=8)
+    ax.set_xlim(0, 1)
+    ax.set_xlabel(text("share", lang))
+    ax.set_title(text("mode_shares", lang))
+    ax.legend(fontsize=8, ncols=max(len(modes), 1), loc="upper center",
+              bbox_to_anchor=(0.5, -0.35 if len(labels) < 3 else -0.2), frameon=False)
+    return fig, ax
+
+
+def plot_co2_cost(kpi_table: pd.DataFrame, *, co2_kpi: str = "co2_g_per_boarding",
+                  cost_kpi: str | None = None, scenarios: Sequence[str] | None = None,
+                  lang: str = "ja") -> tuple[Figure, np.ndarray]:
+    """CO2 per passenger (and ``cost_kpi`` beside it when given) as KPI bars with CIs.
+
+    Pass ``cost_kpi=tomakomai_maas.metrics.compare.cost_kpi(names)``; with ``None`` only CO2
+    is drawn.
+    """
+    kpis = [co2_kpi] + ([cost_kpi] if cost_kpi else [])
+    fig = Figure(figsize=(4.4 * len(kpis), 3.4), layout="constrained")
+    axes = np.atleast_1d(fig.subplots(1, len(kpis), squeeze=False).ravel())
+    for ax, k in zip(axes, kpis, strict=True):
+        plot_kpi_bars(kpi_table, k, scenarios=scenarios, lang=lang, ax=ax)
+    fig.suptitle(text("co2_cost", lang) if cost_kpi else kpi_label(co2_kpi, lang), fontsize=11)
+    return fig, axes
+
+
+def plot_scenario_map(G: Any, lines: pd.DataFrame, stop_demand: pd.DataFrame, *,
+                      landmarks: pd.DataFrame | None = None, lang: str = "ja",
+                      title: str | None = None, ax: Axes | None = None,
+                      max_marker_size: float = 400.0) -> tuple[Figure, Axes]:
+    """The road network with the scenario's lines and its demand at stops.
+
+    Args:
+        G: road graph (drawn with :func:`tomakomai_maas.report.network_map.plot_network`).
+        lines: ``line_patterns`` frame: one polyline per route and direction through its
+            stops (``lat``/``lon`` in ``seq`` order), one colour per route.
+        stop_demand: ``stop_boardings`` frame; marker area ∝ ``boardings`` (the largest gets
+            ``max_marker_size`` points²; stops without boardings are drawn as small dots).
+        landmarks: optional landmark table for the base map.
+
+    The map zooms to the stops (with a margin).
+    """
+    from tomakomai_maas.report.network_map import plot_network
+
+    check_lang(lang)
+    if ax is None:
+        fig = Figure(figsize=(9, 7), layout="constrained")
+        ax = fig.add_subplot()
+    fig, ax = plot_network(G, landmarks=landmarks, ax=ax, lang=lang,
+                           title=title if title is not None else text("network_map", lang))
+    for coll in ax.collections:  # fade the base map so lines and demand stand out
+        coll.set_alpha(0.45)
+    routes = list(dict.fromkeys(lines["route_id"].astype(str))) if len(lines) else []
+    colours = {r: _PALETTE[i % len(_PALETTE)] for i, r in enumerate(routes)}
+    seen: set[str] = set()
+    for (rid, _d), df in lines.groupby(["route_id", "direction_id"], sort=True):
+        df = df.sort_values("seq")
+        name = str(df["route_name"].iloc[0])
+        lab = None if rid in seen else (f"{rid} {name}" if name and name != rid else str(rid))
+        seen.add(str(rid))
+        ax.plot(df["lon"].to_numpy(float), df["lat"].to_numpy(float), color=colours[str(rid)],
+                linewidth=3.0, alpha=0.8, solid_capstyle="round", label=lab, zorder=5)
+    top = 0.0
+    if len(stop_demand):
+        b = stop_demand["boardings"].to_numpy(float)
+        top = float(np.nanmax(b)) if np.isfinite(b).any() else 0.0
+        sizes = np.where(b > 0, max_marker_size * b / top, 6.0) if top > 0 else np.full(b.size,
+                                                                                       6.0)
+        ax.scatter(stop_demand["lon"].to_numpy(float), stop_demand["lat"].to_numpy(float),
+                   s=sizes, color="#08306b", alpha=0.45, edgecolor="white", linewidth=0.8,
+                   zorder=6)
+        lon, lat = stop_demand["lon"].to_numpy(float), stop_demand["lat"].to_numpy(float)
+        pad_x = max(0.004, 0.15 * (lon.max() - lon.min()))
+        pad_y = max(0.003, 0.15 * (lat.max() - lat.min()))
+        x0, x1 = lon.min() - pad_x, lon.max() + pad_x
+        y0, y1 = lat.min() - pad_y, lat.max() + pad_y
+        ax.set_xlim(x0, x1)
+        ax.set_ylim(y0, y1)
+        ax.set_aspect(1.0 / math.cos(math.radians((y0 + y1) / 2)))
+    handles = [h for h in ax.get_legend_handles_labels()[0]]
+    if len(stop_demand):
+        handles.append(Line2D([], [], marker="o", linestyle="", markersize=9,
+                              color="#08306b", alpha=0.45,
+                              label=f"{text('stop_boardings', lang)}: max {top:.0f}"))
+    ax.legend(handles=handles, fontsize=8, loc="upper center", bbox_to_anchor=(0.5, -0.1),
+              ncols=2, frameon=False)
+    return fig, ax
+
+
+def plot_sweep(sweep_table: pd.DataFrame, kpi: str, x: str, *, group: str | None = None,
+               lang: str = "ja", ax: Axes | None = None) -> tuple[Figure, Axes]:
+    """``kpi`` mean (markers + line) against parameter ``x`` with CI whiskers.
+
+    ``sweep_table`` has one row per grid point × KPI with columns ``kpi``, ``mean``,
+    ``ci_low``, ``ci_high``, ``x`` and (optionally) ``group``: one line per value of
+    ``group``. Non-numeric ``x`` values are placed at 0, 1, 2, ... in first-seen order.
+    """
+    check_lang(lang)
+    fig, ax = _new(ax, (6, 4))
+    rows = sweep_table[sweep_table["kpi"] == kpi]
+    xs_all = list(dict.fromkeys(rows[x].tolist()))
+    numeric = all(isinstance(v, int | float | np.integer | np.floating)
+                  and not isinstance(v, bool) for v in xs_all)
+    pos = {v: (float(v) if numeric else float(i)) for i, v in enumerate(xs_all)}
+    groups = list(dict.fromkeys(rows[group].tolist())) if group else [None]
+    for i, g in enumerate(groups):
+        sub = rows if g is None else rows[rows[group] == g]
+        sub = sub.assign(_x=[pos[v] for v in sub[x]]).sort_values("_x", kind="mergesort")
+        xv = sub["_x"].to_numpy(float)
+        m = sub["mean"].to_numpy(float)
+        lo = sub["ci_low"].to_numpy(float)
+        hi = sub["ci_high"].to_numpy(float)
+        c = _PALETTE[i % len(_PALETTE)]
+        ax.plot(xv, m, marker="o", color=c, label=None if g is None else f"{group} = {g}")
+        ok = np.isfinite(lo) & np.isfinite(hi)
+        if ok.any():
+            ax.errorbar(xv[ok], m[ok], yerr=[m[ok] - lo[ok], hi[ok] - m[ok]], fmt="none",
+                        ecolor=c, capsize=4, elinewidth=1.1)
+    if not numeric:
+        ax.set_xticks([pos[v] for v in xs_all], [str(v) for v in xs_all])
+    ax.set_xlabel(x)
+    ax.set_ylabel(kpi_label(kpi, lang))
+    ax.set_title(f"{text('sweep', lang)}: {kpi_label(kpi, lang)}", fontsize=10)
+    ax.grid(color="#e0e0e0")
+    if group:
+        ax.legend(fontsize=8)
+    return fig, ax
