@@ -12,6 +12,7 @@ from dataclasses import replace
 import numpy as np
 
 import simworlds as sw
+from tomakomai_maas.demand.od import FixedRequests
 from tomakomai_maas.dispatch import MatrixTravelTimes, RejectReason
 from tomakomai_maas.drt_world import (
     SIM_REJECT_REASONS,
@@ -77,7 +78,7 @@ def service(tt, vehicles: Sequence[DrtVehicle], trips: Sequence[DrtTrip] = (), *
 
 def drt_world(svc: DrtService, *, requests: Sequence[Request] = (), trips=(), stops=None
               ) -> World:
-    world = sw.make_world(list(trips), demand=list(requests), stops=stops)
+    world = sw.make_world(list(trips), demand=FixedRequests(tuple(requests)), stops=stops)
     return replace(world, drt=svc)
 
 

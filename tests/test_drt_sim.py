@@ -282,3 +282,24 @@ def test_walk_speed_of_access_is_used_in_legs() -> None:
     assert legs.loc[0, "walk_min"] == pytest.approx(50 / 60)
     assert math.isclose(res.trips.iloc[0]["walk_min"], 100 / 60)
     assert Access  # (imported for symmetry with journey tests)
+
+
+def test_subset_and_scaled_travel_times() -> None:
+    from tomakomai_maas.drt_world import ScaledTravelTimes, SubsetTravelTimes
+
+    base = fx.line_tt(8)
+    sub = SubsetTravelTimes(ScaledTravelTimes(base, 2.0), [6, 1, 3])
+    assert sub.time_s(1, 6) == 150.0 and sub.dist_m(6, 1) == 500.0  # twice as fast
+    assert isinstance(sub.time_s(3, 1), float)
+    assert np.array_equal(sub.time_s(np.array([1, 3]), 6), [150.0, 90.0])
+    # nodes outside the subset are unreachable (the dispatcher pads its arrays with node 0)
+    assert sub.time_s(0, 3) == math.inf and sub.time_s(np.array([[0], [1]]), 1)[0, 0] == math.inf
+    assert 3 in sub and 0 not in sub
+
+
+def test_drt_world_pickles_for_worker_processes() -> None:
+    import pickle
+
+    world = fx.drt_world(_three_requests())
+    again = pickle.loads(pickle.dumps(world))
+    assert simulate(again, 0).events == simulate(world, 0).events

@@ -49,6 +49,7 @@ __all__ = [
     "FeederParams",
     "DrtService",
     "ScaledTravelTimes",
+    "SubsetTravelTimes",
     "Snapper",
     "SIM_REJECT_REASONS",
 ]
@@ -368,3 +369,53 @@ class ScaledTravelTimes:
         if name == "base":
             raise AttributeError(name)
         return getattr(self.base, name)
+
+
+class SubsetTravelTimes:
+    """Dense travel-time/distance tables between the nodes that matter (DESIGN: "tables over
+    the nodes that matter"), for networks too large for full tables.
+
+    Built once from ``base`` (any provider, e.g. a lazy :class:`~tomakomai_maas.network.
+    TravelTimes`: rows are computed by Dijkstra on the whole graph, so times are exact);
+    look-ups take **global** node indices. A node outside ``nodes`` is unreachable (``inf``
+    to and from everything): the dispatcher pads its arrays with node 0, so look-ups must not
+    fail; the simulator only uses subset nodes (requests snap to service nodes, depots are
+    included). Memory: ``8 * len(nodes)**2`` bytes (float32 time and distance).
+    """
+
+    def __init__(self, base: Any, nodes: Any, *, chunk: int = 256) -> None:
+        nodes = np.unique(np.asarray(nodes, dtype=np.intp))
+        n_all = int(getattr(base, "n", nodes.max() + 1 if nodes.size else 0))
+        k = nodes.size
+        self.nodes = nodes
+        self.n = n_all
+        self._local = np.full(n_all, k, dtype=np.intp)  # k = the "not in the subset" slot
+        self._local[nodes] = np.arange(k)
+        self._local_list = self._local.tolist()
+        self._time = np.full((k + 1, k + 1), np.inf, dtype=np.float32)
+        self._dist = np.full((k + 1, k + 1), np.inf, dtype=np.float32)
+        for a in range(0, k, chunk):
+            b = min(a + chunk, k)
+            src = nodes[a:b, None]
+            self._time[a:b, :k] = base.time_s(src, nodes[None, :])
+            self._dist[a:b, :k] = base.dist_m(src, nodes[None, :])
+        self._time.setflags(write=False)
+        self._dist.setflags(write=False)
+        for name in ("lat", "lon"):
+            if hasattr(base, name):
+                setattr(self, name, getattr(base, name))
+
+    def __contains__(self, node: int) -> bool:
+        return 0 <= node < self.n and self._local[node] < self.nodes.size
+
+    def time_s(self, i: Any, j: Any) -> Any:
+        try:  # scalar fast path (plan scheduling calls this a lot)
+            return self._time.item(self._local_list[i], self._local_list[j])
+        except TypeError:
+            return self._time[self._local[i], self._local[j]]
+
+    def dist_m(self, i: Any, j: Any) -> Any:
+        try:
+            return self._dist.item(self._local_list[i], self._local_list[j])
+        except TypeError:
+            return self._dist[self._local[i], self._local[j]]

@@ -12,6 +12,10 @@ so ``build()`` reports all of them at once. Checks, before simulated time starts
   within ``network.max_snap_m`` and can drive to and from the service area;
 * the area polygon contains road nodes; nodes that cannot be reached from, or cannot reach,
   the area's central node (one-way dead ends) are left out of the service area (logged);
+* the service gets its own dense travel-time table over the area's nodes and the depots
+  (:class:`~tomakomai_maas.drt_world.SubsetTravelTimes`, exact times from the drive oracle,
+  speed factor applied once): O(1) look-ups without per-call checks, also on large
+  extracts whose oracle computes rows lazily;
 * stop-based mode has at least one virtual stop (listed points must lie in the area);
 * demand items and feeder transfer stops lie in the area.
 
@@ -42,6 +46,7 @@ from tomakomai_maas.drt_world import (
     FeederParams,
     ScaledTravelTimes,
     Snapper,
+    SubsetTravelTimes,
     VirtualStop,
 )
 from tomakomai_maas.errors import DispatchError, NetworkError
@@ -218,9 +223,29 @@ def build_drt(sc: Any, ctx: Any, stops: Any, vtypes: Any, problems: list[str]
                     "use road distances")
         walk = None
 
-    # ---- area and service nodes
+    # ---- area, depots and the travel-time table
     inside, poly = _area_nodes(c, cfg, tt_base)
+    hours = tuple((_time_s(a), _time_s(b)) for a, b in cfg.service_hours)
+    default_shift = (min(a for a, _ in hours), max(b for _, b in hours))
+    max_snap = float(sc.network.max_snap_m)
+    depots: list[tuple[int, tuple[float, float, str]] | None] = []
+    for i, f in enumerate(cfg.fleet):
+        p = c.place(f.depot, f"fleet[{i}].depot")
+        depot = None
+        if p is not None:
+            try:
+                depot, _ = tt_base.snap(p[0], p[1], max_snap_m=max_snap)
+            except NetworkError as exc:
+                c.problem(f"fleet[{i}].depot", str(exc))
+        depots.append(None if depot is None else (int(depot), p))
+    if inside.size:
+        keep = np.union1d(inside, [d[0] for d in depots if d is not None])
+        if keep.size > 10_000:
+            log.warning("drt: the service area has %d road nodes; its travel-time table takes "
+                        "%.0f MB", keep.size, 8 * keep.size ** 2 / 1e6)
+        tt = SubsetTravelTimes(tt, keep)
     service = inside
+    hub = -1
     if inside.size:
         lat_c, lon_c = float(tt_base.lat[inside].mean()), float(tt_base.lon[inside].mean())
         sn = Snapper(inside, tt_base.lat[inside], tt_base.lon[inside])
@@ -232,11 +257,8 @@ def build_drt(sc: Any, ctx: Any, stops: Any, vtypes: Any, problems: list[str]
             log.warning("drt: %d of %d road nodes in the area cannot be reached from / cannot "
                         "reach the rest of it (one-way dead ends); they are not served",
                         inside.size - service.size, inside.size)
-    else:
-        hub = -1
     snapper = Snapper(service, tt_base.lat[service], tt_base.lon[service]) if service.size \
         else None
-    max_snap = float(sc.network.max_snap_m)
 
     def snap_in_area(p: tuple[float, float, str], path: str) -> int | None:
         if snapper is None:
@@ -254,38 +276,29 @@ def build_drt(sc: Any, ctx: Any, stops: Any, vtypes: Any, problems: list[str]
             return None
         return int(node[0])
 
-    # ---- hours and fleet
-    hours = tuple((_time_s(a), _time_s(b)) for a, b in cfg.service_hours)
-    default_shift = (min(a for a, _ in hours), max(b for _, b in hours))
+    # ---- fleet
     vehicles: list[DrtVehicle] = []
     seen: set[str] = set()
-    for i, (f, vt) in enumerate(zip(cfg.fleet, fleet_types, strict=True)):
-        p = c.place(f.depot, f"fleet[{i}].depot")
-        depot = None
-        if p is not None:
-            try:
-                depot, _ = tt_base.snap(p[0], p[1], max_snap_m=max_snap)
-            except NetworkError as exc:
-                c.problem(f"fleet[{i}].depot", str(exc))
-        if depot is not None and hub >= 0:
-            there = float(tt.time_s(depot, hub))
-            back = float(tt.time_s(hub, depot))
+    for i, (f, vt, dp) in enumerate(zip(cfg.fleet, fleet_types, depots, strict=True)):
+        if dp is not None and hub >= 0:
+            there = float(tt.time_s(dp[0], hub))
+            back = float(tt.time_s(hub, dp[0]))
             if not (math.isfinite(there) and math.isfinite(back)):
-                c.problem(f"fleet[{i}].depot", f"{p[2]} cannot drive to and from the service "
-                          "area")
+                c.problem(f"fleet[{i}].depot", f"{dp[1][2]} cannot drive to and from the "
+                          "service area")
         shift = ((_time_s(f.shift[0]), _time_s(f.shift[1])) if f.shift is not None
                  else default_shift)
         if shift[1] <= shift[0]:
             c.problem(f"fleet[{i}].shift", "the shift ends at or before it starts")
-        if vt is None or depot is None:
+        if vt is None or dp is None:
             continue
         for k in range(f.count):
             vid = f.id if f.count == 1 else f"{f.id}{k + 1}"
             if vid in seen:
                 c.problem(f"fleet[{i}].id", f"vehicle id {vid!r} is used twice")
             seen.add(vid)
-            vehicles.append(DrtVehicle(vid, vt, int(f.capacity or vt.capacity), int(depot),
-                                       shift[0], shift[1], p[0], p[1]))
+            vehicles.append(DrtVehicle(vid, vt, int(f.capacity or vt.capacity), dp[0],
+                                       shift[0], shift[1], dp[1][0], dp[1][1]))
 
     # ---- virtual stops
     vstops: list[VirtualStop] = []
