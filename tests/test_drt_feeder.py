@@ -1,8 +1,10 @@
-"""First-mile DRT feeder: a rider too far from the bus takes DRT to a transfer stop, then the
-bus itinerary planned from there (or walks the original itinerary if the booking fails).
+"""DRT feeder legs: a rider too far from the bus takes DRT to a transfer stop, then the bus
+itinerary planned from there (first mile; or walks the original itinerary if the booking
+fails), or rides the bus to the transfer stop and DRT from there (last mile).
 
-Grid 3 x 15 nodes, 300 m apart (node = row * 15 + col). A bus runs along row 0 from col 5
-to col 14 every 10 min from 07:00; the DRT area is cols 0-6; transfer stop S5 (row 0, col 5).
+Grid 3 x 15 nodes, 300 m apart (node = row * 15 + col). Buses run along row 0 between col 5
+and col 14 every 10 min from 07:00 (eastbound BUS, westbound BUSW); the DRT area (a polygon)
+covers cols 0-6; transfer stop S5 (row 0, col 5).
 """
 
 from __future__ import annotations
@@ -38,14 +40,22 @@ def world(*, shift=(6 * 3600.0, 10 * 3600.0), depot: int | None = None, requests
     legs = [float(TT.time_s(stop_nodes["S5"], stop_nodes["S9"])),
             float(TT.time_s(stop_nodes["S9"], stop_nodes["S14"]))]
     trips = sw.line_trips("BUS", ["S5", "S9", "S14"], 7 * 3600, 600, 12, legs)
+    back = [float(TT.time_s(stop_nodes["S14"], stop_nodes["S9"])),
+            float(TT.time_s(stop_nodes["S9"], stop_nodes["S5"]))]
+    trips += sw.line_trips("BUSW", ["S14", "S9", "S5"], 7 * 3600 + 300, 600, 12, back)
     area_nodes = [node(r, c) for r in range(3) for c in range(7)]
+    lat, lon = TT.lat[area_nodes], TT.lon[area_nodes]
+    pad = 0.001
+    area = ((lat.max() + pad, lon.min() - pad), (lat.max() + pad, lon.max() + pad),
+            (lat.min() - pad, lon.max() + pad), (lat.min() - pad, lon.min() - pad))
     fp = dict(enabled=True, transfer_stops=("S5",), min_access_walk_m=400.0, buffer_s=120.0,
               assumed_wait_s=60.0)
     fp.update(feeder_kw)
     svc = fx.service(TT, [fx.vehicle("car", depot, shift=shift)], (), walk=WALK,
                      service_nodes=frozenset(area_nodes), snap_nodes=tuple(area_nodes),
                      snap_lat=tuple(TT.lat[area_nodes]), snap_lon=tuple(TT.lon[area_nodes]),
-                     board_s=30.0, alight_s=30.0, max_wait_s=900.0, feeder=FeederParams(**fp))
+                     board_s=30.0, alight_s=30.0, max_wait_s=900.0, feeder=FeederParams(**fp),
+                     area=area)
     w = fx.drt_world(svc, requests=requests, stops=stops, trips=trips)
     return replace(w, journey=JourneyParams(max_walk_m=800.0))
 
@@ -66,7 +76,7 @@ def test_rider_without_walkable_access_rides_drt_then_bus() -> None:
     trip = res.trips.iloc[0]
     assert (trip["status"], trip["mode"], trip["n_rides"]) == ("served", "drt+pt", 2)
     d = res.drt_requests.iloc[0]
-    assert (d["source"], d["d_stop"], d["status"]) == ("feeder", "S5", "served")
+    assert (d["source"], d["d_stop"], d["status"]) == ("first_mile", "S5", "served")
     legs = res.legs.sort_values("leg_index")
     assert legs["route_id"].tolist()[:2] == ["drt", "BUS"]
     bus = legs.iloc[1]
@@ -107,3 +117,39 @@ def test_rejected_feeder_falls_back_to_walking_or_is_rejected() -> None:
     assert (t.loc["mid", "status"], t.loc["mid", "mode"]) == ("served", "pt")  # walked
     assert t.loc["mid", "walk_min"] == pytest.approx(600 / 1.2 / 60)
     assert t.loc["far", "status"] == "rejected"
+
+
+def back_home(rid: str, t: float) -> Request:
+    """From S14 (access 0 m) to node (2, 0): no walk from any bus stop reaches it."""
+    return Request(rid, t, float(TT.lat[node(0, 14)]), float(TT.lon[node(0, 14)]),
+                   float(TT.lat[node(2, 0)]), float(TT.lon[node(2, 0)]),
+                   (Access("S14", 0.0, 0.0),), ())
+
+
+def test_last_mile_bus_then_drt() -> None:
+    w = world(requests=[back_home("home", 7 * 3600)])
+    res = simulate(w, 0)
+    fx.check_drt_log(w, res)
+    trip = res.trips.iloc[0]
+    assert (trip["status"], trip["mode"], trip["n_rides"]) == ("served", "drt+pt", 2)
+    d = res.drt_requests.iloc[0]
+    assert (d["source"], d["o_stop"], d["d_stop"]) == ("last_mile", "S5", f"n{node(2, 0)}")
+    kinds = [(e[2], e[0]) for e in res.events if e[5] == "home"]
+    alight = next(t for k, t in kinds if k == "alight")
+    # booked the moment the rider alights at S5 (the 07:05 westbound bus)
+    assert d["t_request_s"] == d["earliest_pickup_s"] == alight
+    assert [k for k, _ in kinds] == ["request", "walk_start", "arrive_stop", "board", "alight",
+                                     "drt_request", "drt_assign", "drt_ready", "drt_pickup",
+                                     "drt_dropoff", "walk_start", "arrive_dest"]
+    legs = res.legs.sort_values("leg_index")
+    assert legs["route_id"].tolist() == ["", "BUSW", "drt", ""]
+    assert (legs["status"] == "done").all()
+
+
+def test_last_mile_rejection_ends_the_journey() -> None:
+    w = world(requests=[back_home("home", 7 * 3600)], shift=(6 * 3600.0, 6.5 * 3600.0))
+    res = simulate(w, 0)
+    fx.check_drt_log(w, res)
+    assert res.trips.iloc[0]["status"] == "rejected"
+    assert res.drt_requests.iloc[0]["status"] == "rejected"
+    assert res.counters["boardings"] == 1  # it did ride the bus to S5

@@ -175,6 +175,8 @@ def check_drt_log(world: World, res) -> None:
             assert ev.DRT_PICKUP not in kinds
         elif r["status"] == "cancelled":
             assert ev.DRT_PICKUP not in kinds and terms[0][2] == ev.DRT_CANCEL
+        elif r["status"] == "not_booked":  # a last-mile rider who never reached the stop
+            assert not any(k.startswith("drt_") for k in kinds)
         else:
             raise AssertionError(f"{rid} ends {r['status']}")
 

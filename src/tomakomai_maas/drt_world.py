@@ -220,16 +220,22 @@ class DrtCostParams:
 
 @dataclass(frozen=True)
 class FeederParams:
-    """First-mile feeder: DRT to a timetabled stop, then the planned itinerary from there.
+    """DRT feeder legs to and from timetabled lines (first or last mile; not both in one trip).
 
-    A ``pt`` request whose origin lies in the service area and whose itinerary needs an
-    access walk longer than ``min_access_walk_m`` (or has no itinerary) is offered a DRT ride
-    to each stop of ``transfer_stops`` (stop ids of the World, inside the area). The
-    continuation from a stop is planned at the DRT ETA = depart + ``assumed_wait_s`` +
-    boarding + direct drive + alighting + ``buffer_s``; the cheapest combination (generalised
-    cost: the DRT wait at wait weight, the ride at in-vehicle weight, one transfer penalty) is
-    used if it beats the walking itinerary. The DRT booking must drop off by the planned
-    departure of the first ride minus ``buffer_s``.
+    **First mile**: a ``pt`` request whose origin lies in the service area and whose itinerary
+    needs an access walk longer than ``min_access_walk_m`` (or has no itinerary) is offered a
+    DRT ride to each stop of ``transfer_stops`` (stop ids of the World, inside the area). The
+    timetabled part from a stop is planned at the DRT ETA = depart + ``assumed_wait_s`` +
+    boarding + direct drive + alighting + ``buffer_s``; the booking (made at the departure)
+    must drop off by the planned departure of the first ride minus ``buffer_s``.
+    **Last mile** (requests not given a first-mile leg): the destination lies in the area and
+    the egress walk is longer than ``min_access_walk_m`` (or there is no itinerary): the
+    timetabled part is planned to each transfer stop and the DRT ride from it is booked
+    (immediately) when the rider alights there.
+    The cheapest combination (generalised cost: the DRT wait ``assumed_wait_s`` at the wait
+    weight, the direct drive at the in-vehicle weight, one transfer penalty, plus the
+    timetabled part) is used if it beats the walking itinerary. A rejected first-mile booking
+    falls back to the walking itinerary (if any); a rejected last-mile booking ends the trip.
     """
 
     enabled: bool = False

@@ -173,13 +173,16 @@ class DrtRebalancingConfig(_Model):
 
 
 class DrtFeederConfig(_Model):
-    """First-mile feeder rules (used when ``drt.feeder`` is true)."""
+    """Feeder rules (used when ``drt.feeder`` is true): DRT to a timetabled stop from an
+    origin in the area (first mile) or from a stop to a destination in the area (last mile)
+    when walking is too long; see tomakomai_maas.drt_world.FeederParams."""
 
     transfer_stops: list[str] | None = Field(None, description="Timetabled stop ids where DRT "
                                              "riders may transfer (default: every stop of the "
                                              "lines inside the area).")
     min_access_walk_m: float = Field(400.0, ge=0, description="Offer the feeder when the "
-                                     "itinerary's access walk is longer (or there is none).")
+                                     "itinerary's access (first mile) or egress (last mile) "
+                                     "walk is longer (or there is no itinerary).")
     buffer_min: float = Field(3.0, ge=0, le=60, description="Transfer buffer before the "
                               "planned departure.")
     assumed_wait_min: float | None = Field(None, ge=0, description="Expected DRT wait used to "
@@ -250,8 +253,8 @@ class DrtConfig(_Model):
     pax_classes: dict[str, float] = Field(default_factory=lambda: {"adult": 1.0},
                                           description="Class mix of the drt demand items.")
     costs: DrtCostConfig = DrtCostConfig()
-    feeder: bool = Field(False, description="Offer DRT as a first-mile feeder to timetabled "
-                         "lines (see feeder_rules).")
+    feeder: bool = Field(False, description="Offer DRT as a first/last-mile feeder to "
+                         "timetabled lines (see feeder_rules).")
     feeder_rules: DrtFeederConfig = DrtFeederConfig()
     demand: list[DrtDemandItem] = Field(default_factory=list, description="The service's own "
                                         "Poisson demand (requests with mode 'drt' from the "

@@ -19,7 +19,7 @@ from tomakomai_maas.errors import SimulationError
 from tomakomai_maas.journey import Itinerary, JourneyPlanner, walk_only_itinerary
 from tomakomai_maas.rng import stream
 from tomakomai_maas.sim import events as ev
-from tomakomai_maas.sim.drt_prep import plan_feeders, prepare_drt
+from tomakomai_maas.sim.drt_prep import last_mile_planned, plan_feeders, prepare_drt
 from tomakomai_maas.sim.model import Model
 from tomakomai_maas.sim.tables import build_tables
 from tomakomai_maas.world import Request, World
@@ -258,6 +258,10 @@ def simulate(
     drt_pax = []
     if world.drt is not None:
         feeders = plan_feeders(world, requests, itineraries, planner)
+        by_id = {r.request_id: r for r in requests}
+        for rid, fp in feeders.items():
+            if fp.kind == "last":  # the rider starts on the timetabled part of this plan
+                itineraries[rid] = last_mile_planned(world, fp, by_id[rid])
         drt_pax = prepare_drt(world, seed, requests, feeders)
         known = {r.request_id for r in requests}
         own = sorted((p.request for p in drt_pax if p.request.request_id not in known),

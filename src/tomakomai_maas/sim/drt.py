@@ -20,9 +20,11 @@ and link-time noise of timetabled lines do **not** apply to DRT):
   riders walk to the virtual stop first (``walk_start`` at the departure, ``drt_ready`` on
   arrival). A rider boards when the pick-up starts, rides, and alights during the alighting
   time after the drop-off arrival, then walks on (``walk_start`` to ``""``) and arrives
-  (``arrive_dest``). Feeder riders instead reach the transfer stop (``arrive_stop``) and
-  continue on their planned timetabled itinerary; if their booking is rejected they take
-  their walking itinerary (if any).
+  (``arrive_dest``). First-mile feeder riders book at their departure, reach the transfer
+  stop (``arrive_stop``) and continue on their planned timetabled itinerary; if the booking
+  is rejected they take their walking itinerary (if any), else they are ``rejected``.
+  Last-mile feeder riders book (immediately) when they alight at the transfer stop; a
+  rejection there ends their journey (``rejected``).
 * **Idle vehicles**: the idle policy (``stay``, ``return_to_depot``) is applied whenever an
   on-shift vehicle becomes idle; the rebalancing policy every ``rebalancing_interval_s``
   from the first shift start to the last shift end, over on-shift vehicles, with the
@@ -65,7 +67,13 @@ from tomakomai_maas.dispatch import (
 from tomakomai_maas.drt_world import DrtService
 from tomakomai_maas.errors import DispatchError, SimulationError
 from tomakomai_maas.sim import events as ev
-from tomakomai_maas.sim.drt_prep import DrtPax, drt_itinerary, feeder_itinerary, node_label
+from tomakomai_maas.sim.drt_prep import (
+    DrtPax,
+    drt_itinerary,
+    feeder_itinerary,
+    last_mile_request,
+    node_label,
+)
 
 if TYPE_CHECKING:
     from tomakomai_maas.sim.model import Model
@@ -191,7 +199,12 @@ class DrtOperator:
             self._book(p)
 
     def book_feeder(self, p: DrtPax) -> None:
-        """A feeder booking made by the passenger process at its departure time."""
+        """A first-mile feeder booking made by the passenger process at its departure."""
+        self._book(p)
+
+    def book_last_mile(self, p: DrtPax) -> None:
+        """A last-mile feeder booking made when the rider alights at the transfer stop."""
+        last_mile_request(self.svc, p, self.env.now)
         self._book(p)
 
     def _book(self, p: DrtPax) -> None:
@@ -266,7 +279,9 @@ class DrtOperator:
         p.status = "rejected"
         p.reject_reason, p.reject_detail = reason, detail
         self._log(ev.DRT_REJECT, trip=reason, pid=p.rid)
-        if p.feeder is not None and p.feeder.fallback is not None and p.model_pax is not None:
+        fp = p.feeder
+        if (fp is not None and fp.kind == "first" and fp.fallback is not None
+                and p.model_pax is not None):
             self.m.itineraries[p.rid] = p.feeder.fallback
             self.m.start_pt(p.model_pax, p.feeder.fallback)
         else:
@@ -372,13 +387,16 @@ class DrtOperator:
             self._at(sc.departure_s, lambda: self._after_dropoff(p))
 
     def _after_dropoff(self, p: DrtPax) -> None:
-        if p.feeder is not None and p.model_pax is not None:
+        if p.feeder is not None and p.feeder.kind == "first" and p.model_pax is not None:
             self.m.continue_pt(p.model_pax, self.m.itineraries[p.rid], start_leg=1)
             return
         self._log(ev.WALK_START, pid=p.rid, value=p.walk_egress_s)
-        t_arrive = self.env.now + p.walk_egress_s
-        self._at(t_arrive, lambda: self._log(ev.ARRIVE_DEST, pid=p.rid,
-                                             value=self.env.now - p.request.depart_s))
+        self._at(self.env.now + p.walk_egress_s, lambda: self._arrive(p))
+
+    def _arrive(self, p: DrtPax) -> None:
+        if p.model_pax is not None:
+            p.model_pax.done = True
+        self._log(ev.ARRIVE_DEST, pid=p.rid, value=self.env.now - p.request.depart_s)
 
     def _became_idle(self, k: int) -> None:
         v = self.states[k]

@@ -3,8 +3,10 @@
 Every DRT trip of a run becomes one :class:`DrtPax`: the service's own demand
 (``source="drt_demand"``, drawn from the ``demand/drt`` stream), the World's requests with
 ``mode == "drt"`` (``source="demand"``; pre-booking and lead drawn from the ``drt`` stream
-with the service's ``prebooked_share``/``lead_range_s``) and first-mile feeder legs of
-``pt`` requests (``source="feeder"``, see :func:`plan_feeders`).
+with the service's ``prebooked_share``/``lead_range_s``) and feeder legs of ``pt`` requests
+(``source="first_mile"``: origin → transfer stop, booked at the departure;
+``source="last_mile"``: transfer stop → destination, booked when the rider alights from the
+timetabled vehicle; see :func:`plan_feeders`).
 
 Preparation (documented rules, applied in this order; the first failing one is the
 booking's rejection reason, logged when the booking reaches the dispatcher):
@@ -17,8 +19,9 @@ booking's rejection reason, logged when the booking reaches the dispatcher):
 3. the same pick-up and drop-off node → ``same_pickup_dropoff``;
 4. otherwise a :class:`~tomakomai_maas.dispatch.DrtRequest`: pick-up window ``[earliest,
    earliest + max_wait_s]``, max ride ``alpha * direct + beta``, latest drop-off
-   ``earliest + direct + max_arrival_delay_s`` when set (feeders: also the connection's
-   latest drop-off), boarding/alighting times of the service.
+   ``earliest + direct + max_arrival_delay_s`` when set (first-mile feeders: also the
+   connection's latest drop-off), boarding/alighting times of the service. Last-mile
+   bookings get theirs when they are made (at the alighting time).
 
 Cancellations: every booking gets two uniforms from the ``drt`` stream (in request-id order,
 whatever happens later, so runs stay paired); a pre-booked trip is cancelled by its rider
@@ -42,7 +45,7 @@ from tomakomai_maas.rng import stream
 from tomakomai_maas.world import Access, Request, World
 
 __all__ = ["DrtPax", "FeederPlan", "prepare_drt", "plan_feeders", "node_label",
-           "drt_itinerary", "feeder_itinerary"]
+           "drt_itinerary", "feeder_itinerary", "last_mile_request", "last_mile_planned"]
 
 
 def node_label(node: int) -> str:
@@ -52,13 +55,21 @@ def node_label(node: int) -> str:
 
 @dataclass(frozen=True)
 class FeederPlan:
-    """A first-mile DRT leg to ``stop_id`` and the timetabled ``continuation`` from there."""
+    """A DRT feeder leg and the timetabled part of the journey.
 
+    ``kind="first"``: DRT from the origin (``end_node``) to ``stop_id``, then ``timetabled``
+    (planned from the stop at the DRT ETA; its first leg is a 0-s walk to the stop), drop-off
+    by ``latest_dropoff_s``. ``kind="last"``: ``timetabled`` to ``stop_id`` (its last leg is a
+    0-s walk from the stop), then DRT to the destination (``end_node``). ``fallback`` is the
+    walking itinerary (or ``None``).
+    """
+
+    kind: str
     stop_id: str
     stop_node: int
-    origin_node: int
-    continuation: Itinerary
-    latest_dropoff_s: float
+    end_node: int
+    timetabled: Itinerary
+    latest_dropoff_s: float | None
     est_cost_s: float
     fallback: Itinerary | None
 
@@ -156,8 +167,10 @@ def prepare_drt(world: World, seed: int, requests: Sequence[Request],
     req_by_id = {r.request_id: r for r in requests}
     for rid, fp in sorted(feeders.items()):
         r = req_by_id[rid]
-        pax.append(DrtPax(rid, r, "feeder", r.pax_class, 1, False, float(r.depart_s),
-                          o_node=fp.origin_node, d_node=fp.stop_node, feeder=fp))
+        o, d = (fp.end_node, fp.stop_node) if fp.kind == "first" else (fp.stop_node, fp.end_node)
+        t_book = float(r.depart_s) if fp.kind == "first" else math.nan  # last: at alighting
+        pax.append(DrtPax(rid, r, f"{fp.kind}_mile", r.pax_class, 1, False, t_book,
+                          o_node=o, d_node=d, feeder=fp))
     pax.sort(key=lambda p: p.rid)
     for p, src in zip(pax, _sources(pax, own), strict=True):
         p.source = src
@@ -172,8 +185,8 @@ def prepare_drt(world: World, seed: int, requests: Sequence[Request],
 
 def _sources(pax: list[DrtPax], own: list[DrtTrip]) -> list[str]:
     own_ids = {t.request.request_id for t in own}
-    return ["feeder" if p.feeder is not None else "drt_demand" if p.rid in own_ids
-            else "demand" for p in pax]
+    return [f"{p.feeder.kind}_mile" if p.feeder is not None else "drt_demand"
+            if p.rid in own_ids else "demand" for p in pax]
 
 
 def _locate(svc: DrtService, pax: list[DrtPax]) -> None:
@@ -226,29 +239,45 @@ def _locate(svc: DrtService, pax: list[DrtPax]) -> None:
                     setattr(p, "walk_access_s" if end == "o" else "walk_egress_s", bd / speed)
                     p.walk_m += bd
     for p in pax:
+        if p.feeder is not None and p.feeder.kind == "last":
+            p.o_label = p.feeder.stop_id
         if not p.o_label:
             p.o_label = node_label(p.o_node)
         if not p.d_label:
-            p.d_label = p.feeder.stop_id if p.feeder is not None else node_label(p.d_node)
+            first = p.feeder is not None and p.feeder.kind == "first"
+            p.d_label = p.feeder.stop_id if first else node_label(p.d_node)
 
 
 def _finish(svc: DrtService, p: DrtPax) -> None:
     p.fare_yen = svc.fare_for(p.pax_class) * p.n_pax
-    p.earliest_pickup_s = float(p.request.depart_s + p.walk_access_s)
+    last = p.feeder is not None and p.feeder.kind == "last"
+    p.earliest_pickup_s = math.nan if last else float(p.request.depart_s + p.walk_access_s)
     if not p.pre_reason and p.o_node == p.d_node:
         p.pre_reason = "same_pickup_dropoff"
         p.pre_detail = f"origin and destination both map to {p.o_label}"
     if p.pre_reason:
         return
-    direct = float(svc.tt.time_s(p.o_node, p.d_node))
-    p.direct_s = direct
+    p.direct_s = float(svc.tt.time_s(p.o_node, p.d_node))
+    if not last:
+        p.dreq = _request(svc, p)
+
+
+def last_mile_request(svc: DrtService, p: DrtPax, now_s: float) -> None:
+    """Book a last-mile leg now: the rider is at the transfer stop (immediate request)."""
+    p.t_request_s = p.earliest_pickup_s = float(now_s)
+    if not p.pre_reason:
+        p.dreq = _request(svc, p)
+
+
+def _request(svc: DrtService, p: DrtPax) -> DrtRequest:
+    direct = p.direct_s
     latest_drop = None
     if svc.max_arrival_delay_s is not None and math.isfinite(direct):
         latest_drop = p.earliest_pickup_s + direct + svc.max_arrival_delay_s
-    if p.feeder is not None:
+    if p.feeder is not None and p.feeder.latest_dropoff_s is not None:
         lf = p.feeder.latest_dropoff_s
         latest_drop = lf if latest_drop is None else min(latest_drop, lf)
-    p.dreq = make_request(
+    return make_request(
         p.rid, p.o_node, p.d_node, direct if math.isfinite(direct) else 0.0,
         t_request_s=p.t_request_s, earliest_pickup_s=p.earliest_pickup_s, n_pax=p.n_pax,
         max_wait_s=svc.max_wait_s, detour_alpha=svc.detour_alpha,
@@ -277,69 +306,116 @@ def drt_itinerary(p: DrtPax, pickup_s: float, dropoff_s: float, world: World) ->
 
 
 def feeder_itinerary(p: DrtPax, pickup_s: float, dropoff_s: float, world: World) -> Itinerary:
-    """Planned itinerary of a feeder: DRT ride to the transfer stop + the continuation."""
+    """Planned itinerary of a feeder rider: the DRT ride at its planned times joined to the
+    timetabled part (first mile: DRT, then rides from the transfer stop; last mile: rides to
+    the transfer stop, then DRT and a 0-s walk)."""
     fp = p.feeder
     assert fp is not None
     t0 = float(p.request.depart_s)
-    drt_leg = Leg("ride", "ride", "", fp.stop_id, pickup_s, dropoff_s,
-                  wait_s=pickup_s - p.earliest_pickup_s, route_id="drt")
-    rest = fp.continuation.legs[1:]  # drop the 0-s access walk to the transfer stop
-    first = rest[0]
-    t_at_stop = dropoff_s + (world.drt.alight_s if world.drt is not None else 0.0)
-    rest = (replace(first, wait_s=first.start_s - t_at_stop), *rest[1:])
-    return build_itinerary(p.rid, t0, (drt_leg, *rest), world.journey)
+    alight = world.drt.alight_s if world.drt is not None else 0.0
+    if fp.kind == "first":
+        drt_leg = Leg("ride", "ride", "", fp.stop_id, pickup_s, dropoff_s,
+                      wait_s=pickup_s - p.earliest_pickup_s, route_id="drt")
+        rest = fp.timetabled.legs[1:]  # drop the 0-s access walk to the transfer stop
+        first = rest[0]
+        rest = (replace(first, wait_s=first.start_s - (dropoff_s + alight)), *rest[1:])
+        return build_itinerary(p.rid, t0, (drt_leg, *rest), world.journey)
+    head = fp.timetabled.legs[:-1]  # drop the 0-s egress walk from the transfer stop
+    at_stop = head[-1].end_s if head else t0
+    drt_leg = Leg("ride", "ride", fp.stop_id, "", pickup_s, dropoff_s,
+                  wait_s=pickup_s - at_stop, route_id="drt")
+    t = dropoff_s + alight
+    egress = Leg("walk", "egress", "", "", t, t)
+    return build_itinerary(p.rid, t0, (*head, drt_leg, egress), world.journey)
 
 
 # -- feeder planning ----------------------------------------------------------------------------
 def plan_feeders(world: World, requests: Sequence[Request],
                  itineraries: Mapping[str, Itinerary | None], planner: Any
                  ) -> dict[str, FeederPlan]:
-    """First-mile feeder plans for ``pt`` requests (rules: :class:`~tomakomai_maas.drt_world.
-    FeederParams`). Deterministic: candidate stops in stop-id order, ties to the first."""
+    """Feeder plans for ``pt`` requests (rules: :class:`~tomakomai_maas.drt_world.
+    FeederParams`): first mile when the origin qualifies, else last mile when the destination
+    does (not both in one journey). Deterministic: candidate stops in stop-id order, ties to
+    the first."""
     svc = world.drt
     if svc is None or not svc.feeder.enabled:
         return {}
     fp = svc.feeder
-    jp = world.journey
     stops = [world.stops[s] for s in sorted(fp.transfer_stops) if s in world.stops]
-    cands = []
-    for r in requests:
-        if r.mode != "pt":
-            continue
-        itin = itineraries.get(r.request_id)
-        if itin is not None and (itin.walk_only or itin.legs[0].walk_m <= fp.min_access_walk_m):
-            continue
-        cands.append(r)
-    if not cands or not stops:
+    pt = [r for r in requests if r.mode == "pt"]
+    if not pt or not stops:
         return {}
-    lats = np.array([r.o_lat for r in cands], dtype=float)
-    lons = np.array([r.o_lon for r in cands], dtype=float)
-    inside, nodes, _ = _snap_points(svc, lats, lons)
-    stop_nodes = np.array([s.node for s in stops], dtype=np.intp)
     out: dict[str, FeederPlan] = {}
-    for r, ok, o in zip(cands, inside.tolist(), nodes.tolist(), strict=True):
-        if not ok:
-            continue
-        drive = np.asarray(svc.tt.time_s(np.full(len(stops), o), stop_nodes), dtype=float)
-        best: tuple[float, str, FeederPlan] | None = None
-        for s, t_drive in zip(stops, drive.tolist(), strict=True):
-            if s.node == o or not math.isfinite(t_drive):
+    for kind in ("first", "last"):
+        cands = []
+        for r in pt:
+            itin = itineraries.get(r.request_id)
+            if r.request_id in out:
                 continue
+            if itin is not None:
+                walk = itin.legs[0].walk_m if kind == "first" else itin.legs[-1].walk_m
+                if itin.walk_only or walk <= fp.min_access_walk_m:
+                    continue
+            cands.append(r)
+        if not cands:
+            continue
+        lat_f, lon_f = ("o_lat", "o_lon") if kind == "first" else ("d_lat", "d_lon")
+        inside, nodes, _ = _snap_points(
+            svc, np.array([getattr(r, lat_f) for r in cands], dtype=float),
+            np.array([getattr(r, lon_f) for r in cands], dtype=float))
+        for r, ok, end in zip(cands, inside.tolist(), nodes.tolist(), strict=True):
+            if ok:
+                plan = _best_feeder(world, r, kind, int(end), stops, planner,
+                                    itineraries.get(r.request_id))
+                if plan is not None:
+                    out[r.request_id] = plan
+    return out
+
+
+def _best_feeder(world: World, r: Request, kind: str, end: int, stops: list, planner: Any,
+                 fallback: Itinerary | None) -> FeederPlan | None:
+    svc = world.drt
+    fp = svc.feeder
+    jp = world.journey
+    nodes = np.array([s.node for s in stops], dtype=np.intp)
+    ends = np.full(len(stops), end)
+    drive = np.asarray(svc.tt.time_s(ends, nodes) if kind == "first"
+                       else svc.tt.time_s(nodes, ends), dtype=float)
+    best: FeederPlan | None = None
+    for s, t_drive in zip(stops, drive.tolist(), strict=True):
+        if s.node == end or not math.isfinite(t_drive):
+            continue
+        drt_cost = (jp.wait_weight * fp.assumed_wait_s + jp.ivt_weight * t_drive
+                    + jp.transfer_penalty_s)
+        if kind == "first":
             eta = (r.depart_s + fp.assumed_wait_s + svc.board_s + t_drive + svc.alight_s
                    + fp.buffer_s)
             q = replace(r, depart_s=eta, access=(Access(s.stop_id, 0.0, 0.0),),
                         direct_walk_s=math.inf)
-            cont = planner.plan(q)
-            if cont is None or cont.walk_only or len(cont.legs) < 2:
-                continue
-            cost = (jp.wait_weight * fp.assumed_wait_s + jp.ivt_weight * t_drive
-                    + jp.transfer_penalty_s + cont.cost_s)
-            plan = FeederPlan(s.stop_id, int(s.node), int(o), cont,
-                              cont.legs[1].start_s - fp.buffer_s, cost,
-                              itineraries.get(r.request_id))
-            if best is None or cost < best[0]:
-                best = (cost, s.stop_id, plan)
-        itin = itineraries.get(r.request_id)
-        if best is not None and (itin is None or best[0] < itin.cost_s):
-            out[r.request_id] = best[2]
-    return out
+        else:
+            q = replace(r, egress=(Access(s.stop_id, 0.0, 0.0),), direct_walk_s=math.inf)
+        tt_part = planner.plan(q)
+        if tt_part is None or tt_part.walk_only or len(tt_part.legs) < 2:
+            continue
+        cost = drt_cost + tt_part.cost_s
+        latest = tt_part.legs[1].start_s - fp.buffer_s if kind == "first" else None
+        if best is None or cost < best.est_cost_s:
+            best = FeederPlan(kind, s.stop_id, int(s.node), end, tt_part, latest, cost, fallback)
+    if best is not None and (fallback is None or best.est_cost_s < fallback.cost_s):
+        return best
+    return None
+
+
+def last_mile_planned(world: World, plan: FeederPlan, request: Request) -> Itinerary:
+    """The planned itinerary of a last-mile feeder before its booking: rides to the transfer
+    stop, then DRT at the assumed wait and the direct drive (updated when it is assigned)."""
+    svc = world.drt
+    head = plan.timetabled.legs[:-1]
+    at_stop = head[-1].end_s
+    pick = at_stop + svc.feeder.assumed_wait_s
+    drop = pick + svc.board_s + float(svc.tt.time_s(plan.stop_node, plan.end_node))
+    drt_leg = Leg("ride", "ride", plan.stop_id, "", pick, drop, wait_s=pick - at_stop,
+                  route_id="drt")
+    t = drop + svc.alight_s
+    return build_itinerary(request.request_id, float(request.depart_s),
+                           (*head, drt_leg, Leg("walk", "egress", "", "", t, t)), world.journey)

@@ -5,7 +5,8 @@ distances km, money yen. Strings are ``""`` and floats NaN when not applicable. 
 
 ``drt_requests``  one row per DRT booking, sorted by ``request_id``.
     ``source``: ``drt_demand`` (the ``drt.demand`` section), ``demand`` (a request with mode
-    ``drt`` from the scenario's demand) or ``feeder`` (first-mile leg of a ``pt`` request).
+    ``drt`` from the scenario's demand), ``first_mile`` / ``last_mile`` (feeder leg of a
+    ``pt`` request).
     ``t_request_s`` booking time (negative: booked before the simulated day);
     ``earliest_pickup_s``/``latest_pickup_s``/``latest_dropoff_s`` the time windows (NaN when
     rejected before dispatch / unbounded); ``o_stop``/``d_stop`` the pick-up and drop-off
@@ -15,7 +16,8 @@ distances km, money yen. Strings are ``""`` and floats NaN when not applicable. 
     ``wait_min`` = pickup − earliest pick-up; ``ride_min`` = drop-off arrival − departure
     from the pick-up (the dispatcher's ride time); ``direct_min`` the direct drive;
     ``detour_factor`` = ride / direct; ``shared``: another booking was on board at some
-    moment of the ride. ``status``: ``served``, ``rejected``, ``cancelled`` (by the rider) or
+    moment of the ride. ``status``: ``served``, ``rejected``, ``cancelled`` (by the rider),
+    ``not_booked`` (a last-mile leg whose rider never reached the transfer stop) or
     ``unfinished``; ``reject_reason`` (see ``sim.events`` ``drt_reject``) and
     ``reject_detail``; ``fare_yen`` = fare of the class × passengers (served trips pay).
 ``drt_vehicles``  one row per vehicle shift, sorted by ``vehicle_id``.
@@ -146,7 +148,8 @@ def build_drt_tables(events: Sequence[tuple], world: World, pax: Sequence[DrtPax
     by_id = {p.rid: p for p in pax}
     rec = {p.rid: {"assigned_s": _NAN, "vehicle_id": "", "planned_pickup_s": _NAN,
                    "pickup_s": _NAN, "dropoff_s": _NAN, "wait": _NAN, "ride": _NAN,
-                   "shared": False, "status": "unfinished", "reason": ""} for p in pax}
+                   "shared": False, "status": "unfinished", "reason": "", "booked": False}
+           for p in pax}
     specs = {v.vehicle_id: v for v in svc.vehicles}
     veh = {vid: {"km": 0.0, "empty_km": 0.0, "reposition_km": 0.0, "pax_km": 0.0,
                  "pickups": 0, "dropoffs": 0, "max_load": 0, "kwh": 0.0, "fuel": 0.0,
@@ -193,6 +196,8 @@ def build_drt_tables(events: Sequence[tuple], world: World, pax: Sequence[DrtPax
             aboard[vid].remove(pid)
             load[vid] -= by_id[pid].n_pax
             veh[vid]["dropoffs"] += 1
+        elif kind == ev.DRT_REQUEST:
+            rec[pid]["booked"] = True
         elif kind == ev.DRT_ASSIGN:
             rec[pid].update(assigned_s=t, vehicle_id=vid, planned_pickup_s=value,
                             status="unfinished")
@@ -234,6 +239,8 @@ def build_drt_tables(events: Sequence[tuple], world: World, pax: Sequence[DrtPax
     req_rows = []
     for p in pax:
         r = rec[p.rid]
+        if not r["booked"]:
+            r["status"] = "not_booked"
         d = p.dreq
         served = r["status"] == "served"
         direct = p.direct_s

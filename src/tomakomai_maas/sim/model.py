@@ -30,10 +30,11 @@ Operating rules (documented here once; ``sim/__init__`` points to this module):
 
 * **On-demand (DRT)** vehicles and riders run in the same environment; their rules are in
   :mod:`tomakomai_maas.sim.drt`. Requests with mode ``"drt"`` go to the World's DRT service
-  (``skipped`` when it has none); ``pt`` requests given a first-mile feeder plan
-  (:func:`tomakomai_maas.sim.drt_prep.plan_feeders`) book a DRT ride at their departure and
-  continue on their itinerary from the transfer stop (or walk their own itinerary if the
-  booking is rejected).
+  (``skipped`` when it has none); ``pt`` requests given a feeder plan
+  (:func:`tomakomai_maas.sim.drt_prep.plan_feeders`) book a first-mile DRT ride at their
+  departure and continue on their itinerary from the transfer stop (or walk their own
+  itinerary if the booking is rejected), or ride to the transfer stop and book the last-mile
+  DRT ride when they alight.
 
 Equal-time events run in simpy's FIFO order of scheduling, which is deterministic here:
 requests start in (depart_s, input order), vehicles in (first departure, vehicle id), queues
@@ -263,7 +264,7 @@ class Model:
         itin = pax.itin
         cost = itin.cost_s if itin is not None else math.inf
         self._log(ev.REQUEST, pid=pax.pid, value=cost)
-        if pax.drt is not None:  # first-mile feeder: book the DRT leg now
+        if pax.drt is not None and pax.drt.feeder.kind == "first":  # book the DRT leg now
             self.drt.book_feeder(pax.drt)
         elif pax.req.mode not in ("pt", "walk"):
             self._finish(pax, ev.SKIPPED, "", 0.0)
@@ -300,6 +301,9 @@ class Model:
                     self._finish(pax, ev.ARRIVE_DEST, "", env.now - pax.req.depart_s)
                     return
                 continue
+            if leg.route_id == "drt" and pax.drt is not None:  # last-mile feeder: book now
+                self.drt.book_last_mile(pax.drt)
+                return
             self._log(ev.ARRIVE_STOP, pid=pax.pid, stop=leg.from_stop)
             pax.wake = env.event()
             self._wait(pax, leg)
