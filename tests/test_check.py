@@ -94,6 +94,11 @@ def test_zero_variance_nan_missing_and_new_kpis() -> None:
     assert rows["cost_new_yen"].status == "NEW"
     rep = ck.check_summary(new, golden)
     assert {r.kpi for r in rep.failures} == {"became_nan", "moved_km", "gone"}
+    # a KPI the golden had in only some replications may be absent from a short run
+    golden["replications"] = 30
+    golden["kpis"]["sometimes"] = {"mean": 0.0, "std": 0.0, "n": 4}
+    rows = {r.kpi: r for r in ck.check_summary(new, golden).rows}
+    assert rows["sometimes"].status == "ABSENT" and rows["gone"].status == "MISSING"
 
 
 def test_single_replication_run_uses_the_golden_spread() -> None:

@@ -31,7 +31,9 @@ both sides (deterministic: vehicle_km, energy of a fixed timetable, ...) must ag
 ``floor`` (1 ppm relative, plus 1e-9 for round-off); they cannot raise false alarms and are
 not counted in K. A KPI that is undefined (NaN: e.g. takeovers per 100 km without automated
 vehicles) passes if it is undefined on both sides. A KPI the golden has but the run lacks
-fails (MISSING); a KPI only the run has is reported as NEW and does not fail.
+fails (MISSING), unless the golden itself had it in only some of its replications (ABSENT:
+e.g. the revenue of a route nobody rode on some days); a KPI only the run has is reported
+as NEW and does not fail.
 
 Detectability: with the default 5 new replications a shift is flagged with ~50% probability
 when it equals the band, and almost surely at ~1.5 bands, i.e. at about
@@ -87,7 +89,8 @@ _IGNORED_RESOLVED = ("seed", "replications", "output", "source_file")
 
 @dataclass(frozen=True)
 class KpiCheck:
-    """One KPI's verdict. ``status``: PASS, FAIL, MISSING (golden only), NEW (run only)."""
+    """One KPI's verdict. ``status``: PASS, FAIL, MISSING (golden only), NEW (run only),
+    ABSENT (golden only, but the golden had it in only some replications: not a failure)."""
 
     kpi: str
     status: str
@@ -297,9 +300,13 @@ def check_summary(summary: Mapping[str, Any], golden: Mapping[str, Any], *,
                                  new_std=_num(s.get("std")), new_n=int(s.get("n") or 0)))
             continue
         if s is None:
-            rows.append(KpiCheck(k, "MISSING", _num(g.get("mean")), None, None, None, None,
-                                 None, golden_std=_num(g.get("std")),
-                                 golden_n=int(g.get("n") or 0)))
+            # a KPI the reference reported in only some replications (e.g. revenue of a route
+            # nobody rode in some of them) may well be absent from a short run
+            reps = golden.get("replications")
+            conditional = isinstance(reps, int) and int(g.get("n") or 0) < reps
+            rows.append(KpiCheck(k, "ABSENT" if conditional else "MISSING",
+                                 _num(g.get("mean")), None, None, None, None, None,
+                                 golden_std=_num(g.get("std")), golden_n=int(g.get("n") or 0)))
             continue
         if st is None:
             gm, nm = _num(g.get("mean")), _num(s.get("mean"))

@@ -16,8 +16,8 @@ Tables (all long/tidy, one row per scenario × KPI):
                    replications and output settings are not listed)
 
 Derived KPI (per replication, added here because it only exists for comparisons):
-``co2_g_per_boarding`` = ``co2_kg`` · 1000 / ``boardings`` (NaN without boardings): CO2 per
-passenger boarding.
+``co2_g_per_boarding`` = (``co2_kg`` + ``drt.co2_kg``) · 1000 / ``boardings`` (NaN without
+boardings): CO2 per passenger boarding.
 
 Sweeps (:func:`sweep`) run one scenario over a grid of ``--set`` overrides with the same
 seeds at every point; :func:`sweep_table` gives one row per point × KPI.
@@ -254,10 +254,14 @@ def _unique_names(scenarios: Sequence[Scenario]) -> list[Scenario]:
 # ----------------------------------------------------------------------------- KPIs
 
 def add_derived_kpis(kpis: Mapping[str, float]) -> dict[str, float]:
-    """Return a copy of one replication's KPIs with ``co2_g_per_boarding`` added."""
+    """Return a copy of one replication's KPIs with ``co2_g_per_boarding`` added.
+
+    CO2 is ``co2_kg`` (timetabled vehicles) plus ``drt.co2_kg`` (the DRT fleet, reported
+    separately) when present; the denominator is ``boardings``.
+    """
     out = dict(kpis)
     b = float(out.get("boardings", float("nan")))
-    co2 = float(out.get("co2_kg", float("nan")))
+    co2 = float(out.get("co2_kg", float("nan"))) + float(out.get("drt.co2_kg", 0.0) or 0.0)
     out["co2_g_per_boarding"] = co2 * 1000.0 / b if b > 0 else float("nan")
     return out
 

@@ -119,7 +119,7 @@ def plot_kpi_overview(kpi_table: pd.DataFrame, kpis: Sequence[str] = HEADLINE_KP
                       scenarios: Sequence[str] | None = None, lang: str = "ja",
                       ncols: int = 3) -> tuple[Figure, np.ndarray]:
     """A grid of :func:`plot_kpi_bars`, one panel per KPI present in the table."""
-    present = [k for k in kpis if (kpi_table["kpi"] == k).any()]
+    present = [k for k in kpis if kpi_table.loc[kpi_table["kpi"] == k, "mean"].notna().any()]
     n = max(len(present), 1)
     ncols = min(ncols, n)
     nrows = math.ceil(n / ncols)
@@ -148,7 +148,7 @@ def plot_wait_cdf(cdfs: Mapping[str, pd.DataFrame], *, lang: str = "ja",
     ax.set_xlim(left=0)
     ax.set_title(text("wait_cdf", lang))
     ax.grid(color="#e0e0e0")
-    if cdfs:
+    if ax.get_legend_handles_labels()[0]:
         ax.legend(fontsize=8, loc="lower right")
     return fig, ax
 
@@ -175,7 +175,7 @@ def _hourly(frames: Mapping[str, pd.DataFrame], col: str, *, ylabel: str, title:
     ax.set_xlim(-0.5, 24.5)
     ax.set_ylim(bottom=0)
     ax.grid(color="#e0e0e0")
-    if frames:
+    if ax.get_legend_handles_labels()[0]:
         ax.legend(fontsize=8)
     return fig, ax
 
