@@ -41,8 +41,8 @@ def register(sub: argparse._SubParsersAction) -> None:
                    help="family-wise false-alarm rate over the checked KPIs (default 0.01)")
     p.add_argument("--variance", choices=("pooled", "separate"), default="pooled",
                    help="pooled (default) or separate (Welch) variance estimate")
-    p.add_argument("--show", choices=("all", "moved"), default="all",
-                   help="print all KPIs (default) or only those that moved (|z| >= 2 or not PASS)")
+    p.add_argument("--show", choices=("moved", "all"), default="moved",
+                   help="print only the KPIs that moved (|z| >= 2 or not PASS; default) or all")
     p.add_argument("--json", type=Path, default=None, metavar="FILE",
                    help="also write the verdicts as JSON")
     p.set_defaults(func=_cmd_check)
