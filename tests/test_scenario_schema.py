@@ -188,3 +188,16 @@ def test_override_of_missing_field_in_extended_scenario(tmp_path: Path) -> None:
     with pytest.raises(ScenarioError, match=r"journey\.max_walk: unknown key 'max_walk'\. "
                        r"Did you mean 'max_walk_m'\?"):
         load_scenario(child, ["journey.max_walk=300"])
+
+
+def test_override_time_of_day_is_not_sexagesimal(tmp_path: Path) -> None:
+    sc = load_scenario(write(tmp_path, MINIMAL), ["service.end_time=12:30",
+                                                  "service.start_time=06:00:30"])
+    assert sc.service.end_time == "12:30" and sc.service.start_time == "06:00:30"
+
+
+def test_unquoted_time_in_yaml_gets_a_hint(tmp_path: Path) -> None:
+    p = write(tmp_path, "name: t\nservice: {date: 2023-09-20, end_time: 12:30}\n")
+    with pytest.raises(ScenarioError, match=r"service\.end_time: Value error, write times of day "
+                       r"in quotes, e\.g\. '12:30'"):
+        load_scenario(p)

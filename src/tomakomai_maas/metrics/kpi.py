@@ -117,7 +117,10 @@ def summarise(tables: Mapping[str, pd.DataFrame], world: World | None = None) ->
     if cost_config is not None:
         from tomakomai_maas.metrics.cost import cost_kpis
 
-        k.update(cost_kpis(tables, world, cost_config))
+        # The cost model's activity counts (boardings, vehicle_km, ...) include DRT; the core
+        # KPIs above keep their timetabled-service definitions, so only new keys are added.
+        for name, value in cost_kpis(tables, world, cost_config).items():
+            k.setdefault(name, value)
     if tables.get("drt_requests") is not None and tables.get("drt_vehicles") is not None:
         k.update(drt_kpis(tables, world))
     return k

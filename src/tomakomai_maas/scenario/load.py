@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import difflib
 import os
+import re
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
@@ -20,6 +21,8 @@ from pydantic import BaseModel, ValidationError
 
 from tomakomai_maas.errors import ScenarioError
 from tomakomai_maas.scenario.schema import Scenario
+
+_CLOCK_RE = re.compile(r"^\d{1,2}:\d{2}(:\d{2})?$")
 
 __all__ = ["load_scenario", "scenario_from_dict", "apply_overrides", "resolved_dict"]
 
@@ -131,7 +134,9 @@ def apply_overrides(data: dict[str, Any], overrides: Iterable[str], *,
             continue
         key, raw = item.split("=", 1)
         try:
-            value = yaml.safe_load(raw) if raw.strip() else ""
+            # "12:30" is a time of day, not YAML 1.1's sexagesimal integer 750
+            value = (raw.strip() if _CLOCK_RE.match(raw.strip())
+                     else yaml.safe_load(raw) if raw.strip() else "")
         except yaml.YAMLError:
             value = raw
         parts = [p for p in key.strip().split(".") if p]

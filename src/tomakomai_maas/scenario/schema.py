@@ -15,7 +15,14 @@ import re
 from pathlib import Path
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    field_validator,
+    model_validator,
+)
 
 from tomakomai_maas.metrics.cost import CostConfig
 from tomakomai_maas.scenario.schema_demand import GeneratedDemandConfig, MaasConfig
@@ -63,7 +70,15 @@ def format_time(t_s: float) -> str:
     return f"{t // 3600:02d}:{(t % 3600) // 60:02d}:{t % 60:02d}"
 
 
-TimeOfDay = Annotated[str, Field(pattern=r"^\d{1,2}:[0-5]\d(:[0-5]\d)?$")]
+def _quoted_time(v: object) -> object:
+    if isinstance(v, int | float) and not isinstance(v, bool):
+        raise ValueError("write times of day in quotes, e.g. '12:30' (unquoted, YAML reads "
+                         "12:30 as the number 750)")
+    return v
+
+
+TimeOfDay = Annotated[str, BeforeValidator(_quoted_time),
+                      Field(pattern=r"^\d{1,2}:[0-5]\d(:[0-5]\d)?$")]
 
 
 class _Model(BaseModel):
