@@ -35,8 +35,8 @@ DAY = [Stratum("day", 1.0)]
 THETA_TRUE = 0.5
 
 
-@pytest.fixture(scope="module")
-def toy_fit():
+def test_toy_calibration_recovers_a_known_constant_end_to_end(tmp_path):
+    """One fit (expensive) checked from every side: recovery, CRN, prediction, report."""
     ev = Evaluator(SCEN, overrides=TOY, strata=DAY, replications=6, seed=1)
     # "observed" = the model at the true constant on other seeds (same worlds): a mean of 10
     # days, with its own standard error
@@ -46,12 +46,8 @@ def toy_fit():
     res = fit(ev, [Param("maas.av_constant", -4.0, 4.0)],
               [Target("boardings", observed * 2, 2.0, "synthetic", observed_sd=2 * obs_se)],
               n_boot=400, grid_points=5, sensitivity_days=(1.8,))
-    return ev, res, observed
-
-
-def test_calibration_recovers_the_known_constant_within_its_ci(toy_fit):
-    ev, res, observed = toy_fit
     p = res.params[0]
+    # recovered within its confidence intervals
     assert p.root_converged and res.converged
     assert p.target["per_day"] == pytest.approx(observed)
     assert abs(p.residual_per_day) <= 0.15 * observed + 1.0
@@ -62,29 +58,23 @@ def test_calibration_recovers_the_known_constant_within_its_ci(toy_fit):
     # fewer operating days -> more riders per day -> a larger constant
     assert res.sensitivity[0]["days"] == 1.8 and res.sensitivity[0]["estimate"] > p.estimate
 
-
-def test_evaluations_use_common_random_numbers(toy_fit):
-    ev, res, _ = toy_fit
+    # common random numbers: a higher constant never loses riders; evaluations are cached
     a = ev.evaluate({"maas.av_constant": -1.0})["boardings"]
     b = ev.evaluate({"maas.av_constant": 1.0})["boardings"]
-    assert (b >= a).all()  # same travellers and uniforms: a higher constant never loses riders
+    assert (b >= a).all()
     n = ev.n_evals
     ev.evaluate({"maas.av_constant": 1.0})
-    assert ev.n_evals == n  # cached
+    assert ev.n_evals == n
 
-
-def test_prediction_ci_includes_the_calibration_uncertainty(toy_fit):
-    ev, res, _ = toy_fit
-    pr = predict(SCEN, "boardings", res.params[0], res.values, days=3.0, evaluator=ev)
+    # a prediction's CI adds the calibration uncertainty to the simulation noise
+    pr = predict(SCEN, "boardings", p, res.values, days=3.0, evaluator=ev)
     assert pr.calib_se > 0 and pr.sim_se > 0
     half = (pr.ci[1] - pr.ci[0]) / 2
     assert half == pytest.approx(1.96 * math.hypot(pr.sim_se, pr.calib_se))
     assert pr.ci_calibration_only[0] <= pr.per_day <= pr.ci_calibration_only[1]
     assert pr.total == pytest.approx(3.0 * pr.per_day)
 
-
-def test_report_and_doc_block(tmp_path, toy_fit):
-    _, res, _ = toy_fit
+    # the report block and the docs update
     md = render_markdown(res)
     assert "`maas.av_constant`" in md and "calibration target" in md and "synthetic" in md
     doc = tmp_path / "cal.md"
@@ -130,7 +120,7 @@ def test_cli_calibrate_writes_json_and_markdown(tmp_path):
     doc = tmp_path / "doc.md"
     args = ["-q", "calibrate", str(SCEN), "--param", "maas.av_constant=-4:4", "--target",
             "boardings=20", "--days", "2", "--source", "synthetic", "--no-day-mix", "-r", "3",
-            "--bootstrap", "50", "-o", str(out), "--doc", str(doc)]
+            "--bootstrap", "0", "-o", str(out), "--doc", str(doc)]
     for o in TOY:
         args += ["--set", o]
     assert main(args) == 0

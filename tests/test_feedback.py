@@ -133,3 +133,23 @@ def test_world_without_generated_demand_is_untouched():
                              "to_stop: av23_07, per_day: 10, start_time: '09:30', "
                              "end_time: '14:40'}]"]))
     assert simulate_with_choice(w, 1) is None
+
+
+def test_observed_stats_count_left_behind_and_failures():
+    trips = pd.DataFrame({
+        "request_id": ["a", "b", "c", "d"], "request_mode": ["pt", "pt", "drt", "drt"],
+        "status": ["served", "gave_up", "served", "rejected"],
+        "wait_min": [5.0, 40.0, 4.0, np.nan], "planned_wait_min": [3.0, 3.0, np.nan, np.nan],
+        "arrive_s": [1000.0, np.nan, 2000.0, np.nan],
+        "planned_arrive_s": [880.0, 950.0, np.nan, np.nan],
+        "depart_s": [36000.0, 36100.0, 36200.0, 36300.0]})
+    legs = pd.DataFrame({"request_id": ["a", "b"], "leg_index": [1, 1], "kind": ["ride"] * 2,
+                         "route_id": ["r", "r"], "from_stop": ["s", "s"],
+                         "planned_start_s": [36300.0, 36400.0]})
+    st = observed_stats(trips, legs, failure_penalty_min=30.0)
+    extra, sd = st["by_key"][("r", "s", 10)]
+    assert extra == pytest.approx(((5 - 3) + (40 - 3 + 30)) / 2)
+    assert st["by_route"][("r",)][0] == pytest.approx(extra)
+    assert sd > 0
+    assert st["drt_all"] == pytest.approx((4.0 + 30.0) / 2)
+    assert st["drt"][10] == pytest.approx(17.0)

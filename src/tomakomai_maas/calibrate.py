@@ -634,7 +634,8 @@ def render_markdown(res: FitResult, *, title: str | None = None) -> str:
         f"{res.evaluations} CRN evaluations, {res.cycles} cycle(s), converged: "
         f"{res.converged}",
         *[f"`{p.path}`: bracket [{p.bracket[0]:.3f}, {p.bracket[1]:.3f}], brentq converged "
-          f"{p.root_converged}, residual {p.residual_per_day:+.2f}/day, per-replication sd "
+          f"{p.root_converged}, residual {p.residual_per_day:+.2f}/day, observed s.e. "
+          f"{_fmt(p.target.get('per_day_sd'), 2)}/day, per-replication sd "
           f"{_fmt(p.model_per_day_sd, 2)}/day, bootstrap roots off the grid "
           f"{_fmt(100 * p.boot_outside_grid, 1)} %" for p in res.params],
         f"wall time {res.wall_time_s:.0f} s"]) + ".", ""]

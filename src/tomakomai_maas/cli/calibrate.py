@@ -41,6 +41,9 @@ def register(sub: argparse._SubParsersAction) -> None:
                         "calendar; one per --target)")
     p.add_argument("--source", action="append", default=None,
                    help="where the observed number comes from (one per --target)")
+    p.add_argument("--observed-sd", type=float, action="append", default=None,
+                   help="standard error of the observed total (one per --target; default "
+                        "sqrt(observed), a Poisson count; 0 for a derived average)")
     p.add_argument("--sensitivity-days", default="",
                    help="comma-separated day counts to refit with, e.g. 22,23,24,25,26")
     p.add_argument("--no-day-mix", action="store_true",
@@ -125,7 +128,8 @@ def _cmd_calibrate(args: argparse.Namespace) -> int:
         kpi, obs = t.split("=", 1)
         days = args.days[k] if args.days and k < len(args.days) else n_days
         src = args.source[k] if args.source and k < len(args.source) else ""
-        targets.append(Target(kpi.strip(), float(obs), float(days), src))
+        sd = args.observed_sd[k] if args.observed_sd and k < len(args.observed_sd) else None
+        targets.append(Target(kpi.strip(), float(obs), float(days), src, observed_sd=sd))
     sens = [float(x) for x in args.sensitivity_days.split(",") if x.strip()]
     res = fit(ev, params, targets, xtol=args.xtol, n_boot=args.bootstrap,
               sensitivity_days=sens)

@@ -186,7 +186,8 @@ def prepare_replication(world: World, seed: int, demand: ModeChoiceDemand | None
 # ----------------------------------------------------------------------------- feedback
 def observed_stats(trips: pd.DataFrame, legs: pd.DataFrame, *, failure_penalty_min: float
                    ) -> dict[str, Any]:
-    """Extra wait and arrival-delay spread of simulated riders by first boarding.
+    """Extra wait and arrival-delay spread of simulated riders by first boarding, and DRT
+    waits by hour (rejected or abandoned DRT bookings count as ``failure_penalty_min``).
 
     Returns ``{"by_key": {(route, stop, hour): (mean extra wait min, sd delay min)},
     "by_route_hour": {...}, "by_route": {...}, "drt": {hour: mean wait min}, "drt_all":
@@ -220,10 +221,13 @@ def observed_stats(trips: pd.DataFrame, legs: pd.DataFrame, *, failure_penalty_m
                                       "sd": g["late"].std(ddof=0).fillna(0.0)})
                 out[name] = {(k if isinstance(k, tuple) else (k,)): (float(r.extra), float(r.sd))
                              for k, r in stats.iterrows()}
-    drt = trips[(trips["request_mode"] == "drt") & (trips["status"] == "served")]
+    drt = trips[(trips["request_mode"] == "drt") & (trips["status"] != "skipped")]
     if len(drt):
         h = (drt["depart_s"].to_numpy(float) // 3600).astype(np.int64)
-        w = drt["wait_min"].to_numpy(float)
+        # served riders' waits; a rejected / abandoned booking counts as the failure penalty
+        w = np.where(drt["status"].to_numpy() == "served", drt["wait_min"].to_numpy(float),
+                     failure_penalty_min)
+        w = np.where(np.isfinite(w), w, failure_penalty_min)
         out["drt"] = {int(k): float(w[h == k].mean()) for k in np.unique(h)}
         out["drt_all"] = float(w.mean())
     return out
@@ -287,6 +291,8 @@ def simulate_with_choice(world: World, seed: int, *, demand: ModeChoiceDemand | 
     mc = demand if demand is not None else find_mode_choice(world.sample_requests)
     if mc is None:
         return None
+    if world.drt is None and mc.drt is not None:  # DRT only where the World runs one
+        mc = replace(mc, drt=None)
     if inputs is None:
         inputs = prepare_replication(world, seed, mc)
     ctx = context if context is not None else SimContext.for_world(world)

@@ -46,6 +46,9 @@ __all__ = [
     "skim_pt",
     "car_level_of_service",
     "drt_level_of_service",
+    "DrtSpec",
+    "drt_spec_from_config",
+    "DRT_DEFAULTS",
 ]
 
 log = logging.getLogger(__name__)
@@ -293,22 +296,74 @@ DRT_DEFAULTS = {"mean_wait_min": 10.0, "detour_factor": 1.3, "fare_yen": 500.0,
                 "reliability_sd_min": 5.0}
 
 
+@dataclass(frozen=True)
+class DrtSpec:
+    """What the DRT level of service reads of a DRT service (planning level).
+
+    The World's :class:`~tomakomai_maas.drt_world.DrtService` exposes the same attribute
+    names; :func:`drt_spec_from_config` makes one from the scenario's ``drt:`` section so a
+    World's demand can be sampled without the service object.
+    """
+
+    max_wait_min: float = 15.0
+    max_detour_factor: float = 1.5
+    fare_yen: float = DRT_DEFAULTS["fare_yen"]
+    service_hours_s: tuple[tuple[float, float], ...] | None = None
+    area: tuple[tuple[float, float], ...] | None = None
+
+
+def drt_spec_from_config(cfg: Any) -> DrtSpec | None:
+    """A :class:`DrtSpec` from a ``drt:`` config (None -> None)."""
+    if cfg is None:
+        return None
+    from tomakomai_maas.scenario.schema import parse_time_s
+
+    c = getattr(cfg, "constraints", None)
+    hours = getattr(cfg, "service_hours", None)
+    fares = getattr(cfg, "fares_yen", None) or {}
+    area = getattr(cfg, "area", None)
+    return DrtSpec(
+        max_wait_min=float(getattr(c, "max_wait_min", 15.0)),
+        max_detour_factor=float(getattr(c, "detour_alpha", 1.5)),
+        fare_yen=float(fares.get("adult", DRT_DEFAULTS["fare_yen"])),
+        service_hours_s=(tuple((parse_time_s(a), parse_time_s(b)) for a, b in hours)
+                         if hours else None),
+        area=tuple((float(a), float(b)) for a, b in area) if area else None)
+
+
+def _in_polygon(lat: np.ndarray, lon: np.ndarray, poly: Sequence[tuple[float, float]]
+                ) -> np.ndarray:
+    """Even-odd rule point-in-polygon for ``(lat, lon)`` vertices."""
+    y = np.asarray(lat, dtype=float)
+    x = np.asarray(lon, dtype=float)
+    inside = np.zeros(y.shape, dtype=bool)
+    pts = list(poly)
+    for (ya, xa), (yb, xb) in zip(pts, pts[1:] + pts[:1], strict=True):
+        cross = (ya > y) != (yb > y)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            xint = xa + (y - ya) * (xb - xa) / (yb - ya)
+        inside ^= cross & (x < xint)
+    return inside
+
+
 def drt_level_of_service(drt: Any, *, car_ivt_min: np.ndarray, car_available: np.ndarray,
-                         depart_s: np.ndarray, fare_yen: float | None = None
+                         depart_s: np.ndarray, fare_yen: float | None = None,
+                         o_lat: np.ndarray | None = None, o_lon: np.ndarray | None = None,
+                         d_lat: np.ndarray | None = None, d_lon: np.ndarray | None = None
                          ) -> tuple[dict[str, np.ndarray], np.ndarray]:
     """DRT skims (``wait_min``, ``ivt_min``, ``fare_yen``, ``reliability_sd_min``) and the
     availability mask. **Unavailable for every trip when ``drt`` is None** (no ``drt:``
     section / ``world.drt is None``).
 
-    ``drt`` is the World's DRT service (or its scenario config). The estimate is a
-    planning-level one that does not run the dispatcher: wait = the spec's mean (or half its
-    maximum) wait, in-vehicle time = direct car time x detour factor, fare = the spec's fare
-    or ``fare_yen``; the service's time window, when the spec gives one
-    (``start_s``/``end_s`` or ``start_time``/``end_time``), limits availability. The spec is
-    read through optional attributes (``mean_wait_min``, ``max_wait_min``,
-    ``detour_factor``, ``max_detour_factor``, ``fare_yen``); missing ones take
-    :data:`DRT_DEFAULTS` (assumed). The feedback loop replaces the waits with simulated ones
-    when DRT rides are simulated.
+    ``drt`` is the World's DRT service or a :class:`DrtSpec`. The estimate is a
+    planning-level one that does not run the dispatcher: wait = the spec's mean wait (or half
+    its maximum), in-vehicle time = direct car time x detour factor (or the midpoint between 1
+    and the maximum detour factor), fare = the spec's fare or ``fare_yen``. Availability: a
+    drivable path, departure inside a service window (``service_hours_s``, else
+    ``start_s``/``end_s``), both ends inside the service ``area`` polygon when the spec has
+    one and coordinates are given. Stop-based walking is not included. Missing attributes
+    take :data:`DRT_DEFAULTS` (assumed). The feedback loop replaces the waits with simulated
+    ones when DRT rides are simulated.
     """
     n = len(car_ivt_min)
     zero = np.zeros(n)
@@ -334,25 +389,35 @@ def drt_level_of_service(drt: Any, *, car_ivt_min: np.ndarray, car_available: np
     fare = num("fare_yen", default=fare_yen if fare_yen is not None
                else DRT_DEFAULTS["fare_yen"])
     avail = np.asarray(car_available, dtype=bool).copy()
-    window = _drt_window(drt)
-    if window is not None:
+    windows = _drt_windows(drt)
+    if windows:
         t = np.asarray(depart_s, dtype=float)
-        avail &= (t >= window[0]) & (t < window[1])
+        inside = np.zeros(n, dtype=bool)
+        for a, b in windows:
+            inside |= (t >= a) & (t < b)
+        avail &= inside
+    area = getattr(drt, "area", None)
+    if area and o_lat is not None and o_lon is not None and d_lat is not None \
+            and d_lon is not None and n:
+        avail &= _in_polygon(o_lat, o_lon, area) & _in_polygon(d_lat, d_lon, area)
     return ({"wait_min": np.full(n, wait), "ivt_min": np.asarray(car_ivt_min) * detour,
              "fare_yen": np.full(n, fare),
              "reliability_sd_min": np.full(n, DRT_DEFAULTS["reliability_sd_min"])}, avail)
 
 
-def _drt_window(drt: Any) -> tuple[float, float] | None:
+def _drt_windows(drt: Any) -> list[tuple[float, float]]:
+    hours = getattr(drt, "service_hours_s", None)
+    if hours:
+        return [(float(a), float(b)) for a, b in hours]
     s, e = getattr(drt, "start_s", None), getattr(drt, "end_s", None)
     if isinstance(s, int | float) and isinstance(e, int | float):
-        return float(s), float(e)
+        return [(float(s), float(e))]
     s, e = getattr(drt, "start_time", None), getattr(drt, "end_time", None)
     if isinstance(s, str) and isinstance(e, str):
         from tomakomai_maas.scenario.schema import parse_time_s
 
         try:
-            return parse_time_s(s), parse_time_s(e)
+            return [(parse_time_s(s), parse_time_s(e))]
         except ValueError:
-            return None
-    return None
+            return []
+    return []

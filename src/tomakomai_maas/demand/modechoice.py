@@ -218,7 +218,8 @@ class ModeChoiceDemand:
     Built by :func:`tomakomai_maas.scenario.build_demand.build_generated_demand`. ``walk`` /
     ``drive``: :class:`~tomakomai_maas.network.TravelTimes` oracles (walk network; car at road
     speeds); ``hour_speed_factor``: car speed multipliers by hour (operations x weather);
-    ``drt``: the DRT spec or None.
+    ``drt``: the DRT service's :class:`~tomakomai_maas.demand.los.DrtSpec` (from the
+    scenario's ``drt:`` section) or None.
     """
 
     generator: GeneratedDemand
@@ -362,7 +363,9 @@ class ModeChoiceDemand:
             assert car is not None
             d_fields, d_avail = drt_level_of_service(
                 self.drt, car_ivt_min=car["ivt_min"], car_available=car["available"],
-                depart_s=depart, fare_yen=self.drt_fare_yen)
+                depart_s=depart, fare_yen=self.drt_fare_yen,
+                o_lat=df["o_lat"].to_numpy(float), o_lon=df["o_lon"].to_numpy(float),
+                d_lat=df["d_lat"].to_numpy(float), d_lon=df["d_lon"].to_numpy(float))
             for f, v in d_fields.items():
                 fields[f][:, j("drt")] = v
             avail[:, j("drt")] = d_avail
