@@ -6,7 +6,8 @@ defined over *public-transport requests* (mode "pt"); walk-only journeys count a
 =======================  =====================================================================
 KPI                      definition
 =======================  =====================================================================
-requests                 number of requests (all modes)
+travellers               travellers in the demand, whatever mode they chose
+requests                 requests the simulator served or tried to (PT, walk-only, DRT)
 served                   requests that reached their destination
 served_share             served / requests
 gave_up                  requests abandoned after the patience limit (incl. after denials)
@@ -51,7 +52,7 @@ from tomakomai_maas.world import World
 __all__ = ["summarise", "KPI_NAMES", "drt_kpis", "DRT_KPI_NAMES"]
 
 KPI_NAMES = (
-    "requests", "served", "served_share", "gave_up", "no_route", "denied_boardings",
+    "travellers", "requests", "served", "served_share", "gave_up", "no_route", "denied_boardings",
     "boardings", "wait_mean_min", "wait_p95_min", "journey_mean_min", "walk_mean_min",
     "ivt_mean_min", "transfers_mean", "on_time_share", "dep_delay_mean_min", "vehicle_km",
     "pax_km", "load_factor_max", "energy_kwh", "fuel_l", "co2_kg", "co2_g_per_pax_km",
@@ -75,9 +76,12 @@ def _pax_km(vstops: pd.DataFrame | None, world: World | None) -> float:
 
 def summarise(tables: Mapping[str, pd.DataFrame], world: World | None = None) -> dict[str, float]:
     """KPIs of one replication (see the module docstring for definitions)."""
-    trips = tables["trips"]
+    travellers = tables["trips"]
+    # modes the simulator does not run (car, bike, ...) are logged as "skipped": they count
+    # for mode shares (demand.modechoice) but not for service KPIs
+    trips = travellers[travellers["status"] != "skipped"]
     vt = tables["vehicle_trips"]
-    k: dict[str, float] = {}
+    k: dict[str, float] = {"travellers": float(len(travellers))}
     n = len(trips)
     served = trips[trips["status"] == "served"]
     k["requests"] = float(n)
