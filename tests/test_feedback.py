@@ -124,7 +124,7 @@ def test_runner_writes_choice_tables_and_kpis(tmp_path):
         assert (out.path / f"{name}.csv").exists()
     k = out.summary["kpis"]
     assert "mode_share.av_bus" in k and "choice_changed_share_last" in k
-    assert k["travellers"]["n"] == 2
+    assert k["choice_travellers"]["n"] == 2
 
 
 def test_world_without_generated_demand_is_untouched():

@@ -396,7 +396,10 @@ def choice_kpis(tables: dict[str, pd.DataFrame], *, prepared: Prepared | None = 
     ==============================  ============================================================
     KPI                             definition
     ==============================  ============================================================
-    travellers                      generated travellers in the study area (main trips)
+    choice_travellers               generated travellers in the study area (main trips; the
+                                    denominator of the mode shares; ``travellers`` of
+                                    :func:`~tomakomai_maas.metrics.kpi.summarise` also counts
+                                    last-mile trips and other demand)
     mode_share.<mode>               share of travellers choosing ``<mode>`` (every mode of the
                                     choice set, 0 when nobody chose it)
     last_mile_trips                 last-mile trips (drivers to an event with a car park)
@@ -422,7 +425,7 @@ def choice_kpis(tables: dict[str, pd.DataFrame], *, prepared: Prepared | None = 
         last_modes = ch.loc[ch["stage"] == "last_mile", "chosen_mode"].to_numpy(dtype=object)
     if main_modes is not None:
         n = len(main_modes)
-        k["travellers"] = float(n)
+        k["choice_travellers"] = float(n)
         for m in setup_modes:
             k[f"mode_share.{m}"] = float((main_modes == m).sum()) / n if n else math.nan
         if prepared is not None and prepared.last is not None and last_modes is not None:
