@@ -234,3 +234,21 @@ def test_fares_from_the_donan_feed():
     assert ft.ride_yen("donan_25", "donan_ekimae", "donan_yufutsu_chuo") == 360.0
     assert ft.ride_yen("av2023", "av23_01", "av23_07") == 0.0
     assert ft.ride_yen("unknown", "x", "y") == 230.0
+
+
+def test_mirai_fest_feed_is_the_tool_output(tmp_path):
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("make_event_feeds",
+                                                  REPO / "tools" / "make_event_feeds.py")
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    assert mod.main(["--out", str(tmp_path)]) == 0
+    shipped = REPO / "gtfs" / "mirai_fest_2023"
+    made = sorted(p.name for p in (tmp_path / "mirai_fest_2023").glob("*.txt"))
+    assert made == sorted(p.name for p in shipped.glob("*.txt"))
+    for name in made:
+        assert (tmp_path / "mirai_fest_2023" / name).read_bytes() == \
+            (shipped / name).read_bytes(), name
+    feed = read_feed(shipped)
+    assert len(feed.trips) == 30  # 15 round trips a day (facts §1.1: ~30 over 2 days)
