@@ -201,3 +201,13 @@ def test_unquoted_time_in_yaml_gets_a_hint(tmp_path: Path) -> None:
     with pytest.raises(ScenarioError, match=r"service\.end_time: Value error, write times of day "
                        r"in quotes, e\.g\. '12:30'"):
         load_scenario(p)
+
+
+def test_extends_resolves_zones_file_against_the_base(tmp_path: Path) -> None:
+    base_dir = tmp_path / "base"
+    base_dir.mkdir()
+    write(base_dir, MINIMAL + "demand:\n  generated:\n    zones_file: my_zones.csv\n", "b.yaml")
+    child = write(tmp_path, "extends: base/b.yaml\nname: c\n", "c.yaml")
+    sc = load_scenario(child)
+    assert sc.demand.generated is not None
+    assert sc.demand.generated.zones_file == (base_dir / "my_zones.csv").resolve()

@@ -114,6 +114,9 @@ def _absolutise(data: dict[str, Any], base: Path) -> dict[str, Any]:
     for sec, key in (("demand", "trips_csv"), ("output", "dir")):
         if isinstance(out.get(sec), dict) and out[sec].get(key) is not None:
             out[sec][key] = fix(out[sec][key])
+    gen = (out.get("demand") or {}).get("generated") if isinstance(out.get("demand"), dict) else None
+    if isinstance(gen, dict) and gen.get("zones_file") is not None:
+        gen["zones_file"] = fix(gen["zones_file"])
     net = out.get("network")
     if isinstance(net, dict) and isinstance(net.get("source"), str):
         src = net["source"]
@@ -266,6 +269,9 @@ def _resolve_paths(sc: Scenario, base: Path, source: Path | None) -> Scenario:
 
     lines = [ln.model_copy(update={"gtfs": res(ln.gtfs)}) for ln in sc.lines]
     demand = sc.demand.model_copy(update={"trips_csv": res(sc.demand.trips_csv)})
+    if demand.generated is not None and demand.generated.zones_file is not None:
+        demand = demand.model_copy(update={"generated": demand.generated.model_copy(
+            update={"zones_file": res(demand.generated.zones_file)})})
     output = sc.output.model_copy(update={"dir": res(sc.output.dir)})
     network = sc.network
     src = network.source
