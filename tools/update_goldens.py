@@ -6,8 +6,8 @@
     python tools/update_goldens.py --replications 50 --hours 2
 
 For each shipped scenario it runs a reference with many replications (default 30, seeds
-``seed .. seed+29``) at a short horizon (``--set service.end_time=<start + hours>``,
-recorded in the golden), writes the golden (per KPI: mean, between-replication std, n),
+``seed .. seed+29``) at a short horizon (``--set service.start_time/end_time``, a window of ``hours`` that
+contains the first timetabled departure; recorded in the golden), writes the golden (per KPI: mean, between-replication std, n),
 then runs the check CI does (``check_replications`` = 5 replications, the same seed) and
 prints its table, so a golden that CI would reject is seen at once.
 
@@ -15,9 +15,8 @@ Run it when a KPI moved on purpose (model change) or a scenario was added, read 
 check of what moved, and commit the goldens with a message saying why they changed.
 ``tests/test_golden_scenarios.py`` fails for a shipped scenario without a golden.
 
-Note: the simulator currently ignores ``service.end_time`` (demand and timetables set the
-day), so the "horizon" override is recorded but the whole day is simulated; it costs
-about a second per scenario at 5 replications.
+The horizon limits generated demand and DRT service hours to the window; timetabled trips
+of the whole day still run.
 """
 
 from __future__ import annotations
@@ -48,11 +47,22 @@ SCENARIO_DIR = ROOT / "scenarios"
 
 
 def horizon_overrides(path: Path, hours: float) -> list[str]:
-    """``service.end_time`` = service start + ``hours`` (quoted: YAML reads 12:30 as a number)."""
+    """A short service window of ``hours`` that contains the first scheduled departure.
+
+    It starts at the service start, or 30 min before the first timetabled departure when
+    that is later (an event shuttle starting at 11:00 in a day opening at 07:00 would
+    otherwise have no trips in the window). Times are quoted: YAML reads 12:30 as 750.
+    """
+    from tomakomai_maas.scenario.build import build
+
     sc = load_scenario(path)
     start = parse_time_s(sc.service.start_time)
+    world = build(sc)
+    if world.trips:
+        start = max(start, min(t.dep_s[0] for t in world.trips) - 1800)
     end = min(start + hours * 3600, parse_time_s(sc.service.end_time))
-    return [f'service.end_time="{format_time(end)[:5]}"']
+    return [f'service.start_time="{format_time(start)[:5]}"',
+            f'service.end_time="{format_time(end)[:5]}"']
 
 
 def update(path: Path, *, replications: int, hours: float, check_replications: int,
