@@ -361,7 +361,8 @@ def drt_level_of_service(drt: Any, *, car_ivt_min: np.ndarray, car_available: np
     and the maximum detour factor), fare = the spec's fare or ``fare_yen``. Availability: a
     drivable path, departure inside a service window (``service_hours_s``, else
     ``start_s``/``end_s``), both ends inside the service ``area`` polygon when the spec has
-    one and coordinates are given. Stop-based walking is not included. Missing attributes
+    one and coordinates are given, and for a stop-based service a different virtual stop
+within ``max_walk_m`` (crow-fly x 1.3) of each end; the walk itself is not added. Missing attributes
     take :data:`DRT_DEFAULTS` (assumed). The feedback loop replaces the waits with simulated
     ones when DRT rides are simulated.
     """
@@ -400,9 +401,33 @@ def drt_level_of_service(drt: Any, *, car_ivt_min: np.ndarray, car_available: np
     if area and o_lat is not None and o_lon is not None and d_lat is not None \
             and d_lon is not None and n:
         avail &= _in_polygon(o_lat, o_lon, area) & _in_polygon(d_lat, d_lon, area)
+    vstops = tuple(getattr(drt, "virtual_stops", ()) or ())
+    if vstops and o_lat is not None and o_lon is not None and d_lat is not None \
+            and d_lon is not None and n:
+        # stop-based service: both ends need a (different) virtual stop within walking reach;
+        # crow-fly distance x 1.3 road circuity (assumed) against the service's max_walk_m
+        reach_m = float(getattr(drt, "max_walk_m", 300.0)) / 1.3
+        o_near, o_k = _nearest_stop(o_lat, o_lon, vstops)
+        d_near, d_k = _nearest_stop(d_lat, d_lon, vstops)
+        avail &= (o_near <= reach_m) & (d_near <= reach_m) & (o_k != d_k)
     return ({"wait_min": np.full(n, wait), "ivt_min": np.asarray(car_ivt_min) * detour,
              "fare_yen": np.full(n, fare),
              "reliability_sd_min": np.full(n, DRT_DEFAULTS["reliability_sd_min"])}, avail)
+
+
+def _nearest_stop(lat: np.ndarray, lon: np.ndarray, stops: Sequence[Any]
+                  ) -> tuple[np.ndarray, np.ndarray]:
+    """Crow-fly distance (m) to the nearest stop and its index (equirectangular)."""
+    slat = np.array([float(v.lat) for v in stops])
+    slon = np.array([float(v.lon) for v in stops])
+    la = np.asarray(lat, dtype=float)[:, None]
+    lo = np.asarray(lon, dtype=float)[:, None]
+    k = math.pi / 180.0 * 6_371_000.0
+    dy = (la - slat[None, :]) * k
+    dx = (lo - slon[None, :]) * k * np.cos(np.radians(la))
+    d = np.hypot(dx, dy)
+    idx = d.argmin(axis=1)
+    return d[np.arange(len(idx)), idx], idx
 
 
 def _drt_windows(drt: Any) -> list[tuple[float, float]]:

@@ -74,6 +74,7 @@ class BuildContext:
     drive_oracles: dict[float | None, Any] = field(default_factory=dict)
     walk_oracle: Any = None
     feeds: dict[str, Any] = field(default_factory=dict)
+    drt_service: Any = None  # World.drt, once built (read by generated demand's DRT skims)
 
 
 def resolve_vehicle_types(sc: Scenario, problems: list[str]) -> dict[str, VehicleType]:
@@ -145,6 +146,7 @@ def build(sc: Scenario, *, cache_dir: Path | None = None,
         from tomakomai_maas.scenario.build_drt import build_drt
 
         drt = build_drt(sc, ctx, stops, vtypes, problems)
+        ctx.drt_service = drt
 
     # ---- demand
     requests_parts: list[Callable[[np.random.Generator], list[Request]]] = []

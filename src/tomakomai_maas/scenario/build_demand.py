@@ -270,7 +270,9 @@ def build_generated_demand(sc: Any, ctx: Any, stops: Any, trips: Any, vtypes: An
         hour_speed_factor=hourly, keep_zones=keep, max_snap_m=cfg.max_snap_m,
         timetable_headway_s=cfg.timetable_headway_min * 60.0,
         arrival_margin_s=cfg.arrival_margin_min * 60.0,
-        bike_speed_mps=maas.bike_speed_kph / 3.6, drt=drt_spec_from_config(sc.drt),
+        bike_speed_mps=maas.bike_speed_kph / 3.6,
+        drt=(ctx.drt_service if getattr(ctx, "drt_service", None) is not None
+             else drt_spec_from_config(sc.drt)),
         drt_fare_yen=maas.drt_fare_yen, parking=tuple(parking))
     exp = gen.expected_trips()
     log.info("generated demand: %s day, winter=%s, %.0f expected trips/day before the window "
