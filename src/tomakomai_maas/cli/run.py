@@ -8,6 +8,7 @@ from pathlib import Path
 
 import yaml
 
+from tomakomai_maas.cli._progress import progress_bar
 from tomakomai_maas.errors import ScenarioError, TomakomaiError
 
 __all__ = ["register", "format_kpi_table"]
@@ -56,21 +57,6 @@ def register(sub: argparse._SubParsersAction) -> None:
     s.set_defaults(func=_cmd_show)
 
 
-def _progress(quiet: bool):  # type: ignore[no-untyped-def]
-    if quiet or not sys.stderr.isatty():
-        return None
-
-    def show(done: int, total: int) -> None:
-        width = 30
-        fill = int(width * done / total)
-        sys.stderr.write(f"\r  replications [{'#' * fill}{'.' * (width - fill)}] {done}/{total}")
-        if done == total:
-            sys.stderr.write("\n")
-        sys.stderr.flush()
-
-    return show
-
-
 def _cmd_run(args: argparse.Namespace) -> int:
     from tomakomai_maas.runner import run
     from tomakomai_maas.scenario.load import load_scenario
@@ -80,7 +66,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
         raise ScenarioError(f"--replications must be >= 1, got {args.replications}")
     out = run(sc, replications=args.replications, seed=args.seed, out_root=args.out,
               run_id=args.run_id, workers=args.workers, write_tables=not args.no_tables,
-              progress=_progress(args.quiet))
+              progress=progress_bar("replications", quiet=args.quiet))
     if not args.quiet:
         sys.stdout.write(format_kpi_table(out.summary) + "\n")
         sys.stdout.write(f"results: {out.path}\n")
