@@ -1,0 +1,76 @@
+"""The main command end to end: determinism across processes, atomic results, clear errors."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tomakomai_maas.cli import main
+
+ROOT = Path(__file__).resolve().parents[1]
+AV = ROOT / "scenarios" / "av_trial_2023.yaml"
+SHORT = ["--set", 'service.end_time="12:30"', "-r", "2", "-j", "1", "--no-tables"]
+# The trial line with stop-to-stop demand (fast: no zone skims or mode choice)
+STOP_DEMAND = """\
+extends: {av}
+demand:
+  generated: null
+  stop_rates:
+    - {{from_stop: av23_01, to_stop: av23_07, per_day: 20, start_time: "09:30", end_time: "14:40"}}
+    - {{from_stop: av23_07, to_stop: av23_01, per_day: 20, start_time: "09:30", end_time: "15:15"}}
+"""
+
+
+def _run_in_subprocess(scenario: Path, out: Path, run_id: str, seed: int) -> bytes:
+    subprocess.run([sys.executable, str(ROOT / "run_sim.py"), "-q", str(scenario), *SHORT,
+                    "--seed", str(seed), "-o", str(out), "--run-id", run_id],
+                   check=True, capture_output=True, text=True)
+    return (out / "av_trial_2023" / run_id / "summary.json").read_bytes()
+
+
+def test_same_seed_gives_byte_identical_summary_in_separate_processes(tmp_path: Path) -> None:
+    sc = tmp_path / "av_stop_demand.yaml"
+    sc.write_text(STOP_DEMAND.format(av=AV), encoding="utf-8")
+    a = _run_in_subprocess(sc, tmp_path, "a", 11)
+    b = _run_in_subprocess(sc, tmp_path, "b", 11)
+    c = _run_in_subprocess(sc, tmp_path, "c", 12)
+    assert a == b
+    assert a != c
+    summary = json.loads(a)
+    assert summary["replication_seeds"] == [11, 12]
+    assert summary["kpis"]["boardings"]["n"] == 2
+
+
+def test_run_writes_manifest_and_resolved_scenario(tmp_path: Path) -> None:
+    assert main(["-q", "run", str(AV), *SHORT, "-o", str(tmp_path), "--run-id", "r"]) == 0
+    run = tmp_path / "av_trial_2023" / "r"
+    manifest = json.loads((run / "manifest.json").read_text())
+    assert manifest["status"] == "ok" and manifest["seed"] == 20230920
+    assert manifest["resolved_scenario"]["service"]["end_time"] == "12:30"
+    assert "simpy" in manifest["versions"]
+    assert (run / "scenario.resolved.yaml").read_text().startswith("name: av_trial_2023")
+    assert not list((tmp_path / "av_trial_2023").glob(".*tmp*"))  # temp folder renamed away
+
+
+def test_bad_input_exits_2_with_message_and_keeps_earlier_results(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["-q", "run", str(AV), *SHORT, "-o", str(tmp_path), "--run-id", "good"]) == 0
+    good = (tmp_path / "av_trial_2023" / "good" / "summary.json").read_bytes()
+    bad = tmp_path / "bad.yaml"
+    bad.write_text(AV.read_text(encoding="utf-8").replace(
+        "vehicle_type: av_arma_2023", "vehicle_type: av_arma_2032"), encoding="utf-8")
+    (tmp_path / "gtfs").symlink_to(ROOT / "gtfs")
+    capsys.readouterr()
+    assert main(["-q", "run", str(bad), *SHORT, "-o", str(tmp_path), "--run-id", "good"]) == 2
+    err = capsys.readouterr().err
+    assert "lines[0].vehicle_type: unknown vehicle type 'av_arma_2032' (did you mean " \
+           "'av_arma_2023'?)" in err
+    assert "Traceback" not in err
+    # the failed run neither replaced the good one nor left half a result
+    assert (tmp_path / "av_trial_2023" / "good" / "summary.json").read_bytes() == good
+    failed = json.loads((tmp_path / "av_trial_2023" / "good.failed" / "manifest.json").read_text())
+    assert failed["status"] == "failed" and "av_arma_2032" in failed["error"]
