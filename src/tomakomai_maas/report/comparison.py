@@ -148,6 +148,7 @@ def write_comparison(comp: mc.Comparison, out_dir: str | Path, *, lang: str = "j
                      graph_for: Callable[[str], Any] | None = None) -> dict[str, Path]:
     """Write tables, plots and ``report.html`` of ``comp`` into ``out_dir``; returns the paths."""
     from tomakomai_maas import __version__
+    from tomakomai_maas.metrics.observed import observed_vs_simulated
     from tomakomai_maas.runner import write_json
 
     check_lang(lang)
@@ -175,9 +176,13 @@ def write_comparison(comp: mc.Comparison, out_dir: str | Path, *, lang: str = "j
     meta = {text("replications", lang): comp.replications,
             text("seeds", lang): f"{comp.base_seed}..{comp.base_seed + comp.replications - 1}",
             "tomakomai-maas": __version__}
+    observed = observed_vs_simulated(comp.results)
+    observed.to_csv(out / "observed.csv", index=False, float_format="%.10g")
+    paths["observed.csv"] = out / "observed.csv"
     html_text = render_comparison_html(scenarios=infos, kpi_table=comp.kpi_table,
                                        differences=comp.differences, changes=comp.changes,
-                                       figures=figures, lang=lang, meta=meta)
+                                       figures=figures, lang=lang, meta=meta,
+                                       observed=observed)
     (out / "report.html").write_text(html_text, encoding="utf-8")
     paths["report.html"] = out / "report.html"
     write_json(out / "comparison.json", {

@@ -182,11 +182,36 @@ def _absent(v: str, lang: str) -> str:
     return text("absent", lang) if v == "(absent)" else v
 
 
+def _observed_html(obs: pd.DataFrame, lang: str) -> str:
+    ja = lang == "ja"
+    head = (["シナリオ", "項目", "観測値", "シミュレーション (95%CI)", "一致", "役割", "出典"] if ja
+            else ["scenario", "quantity", "observed", "simulated (95% CI)", "agrees", "role",
+                  "source"])
+    role = {"check": "検証" if ja else "check",
+            "calibrated": "較正目標 (一致は当然)" if ja else "calibration target (agrees by "
+            "construction)"}
+    rows = []
+    for r in obs.itertuples(index=False):
+        o = (fmt_number(r.observed_low) if r.observed_low == r.observed_high
+             else f"{fmt_number(r.observed_low)}–{fmt_number(r.observed_high)}")
+        ci = (f" [{fmt_number(r.ci_low)}, {fmt_number(r.ci_high)}]"
+              if pd.notna(r.ci_low) and pd.notna(r.ci_high) else "")
+        ok = ("○" if r.agrees else "×") if ja else ("yes" if r.agrees else "no")
+        rows.append(f"<tr><td>{_e(r.scenario)}</td><td>{_e(r.quantity)}</td><td>{_e(o)}</td>"
+                    f"<td>{_e(fmt_number(r.simulated_mean))}{_e(ci)}</td><td>{_e(ok)}</td>"
+                    f"<td>{_e(role.get(r.role, r.role))}</td><td>{_e(r.source)}</td></tr>")
+    title = "観測値との比較" if ja else "Simulated against observed"
+    return (f"<h2>{_e(title)}</h2><table class='observed'><thead><tr>"
+            + "".join(f"<th>{_e(h)}</th>" for h in head) + "</tr></thead><tbody>"
+            + "".join(rows) + "</tbody></table>")
+
+
 def render_comparison_html(*, scenarios: Sequence[ScenarioInfo], kpi_table: pd.DataFrame,
                            differences: pd.DataFrame, changes: pd.DataFrame,
                            figures: Sequence[ReportFigure] = (), lang: str = "ja",
                            title: str | None = None, meta: Mapping[str, Any] | None = None,
-                           max_change_rows: int = 300) -> str:
+                           max_change_rows: int = 300,
+                           observed: pd.DataFrame | None = None) -> str:
     """The report as one HTML string (UTF-8, no external references).
 
     Args:
@@ -194,6 +219,8 @@ def render_comparison_html(*, scenarios: Sequence[ScenarioInfo], kpi_table: pd.D
         kpi_table, differences, changes: frames from :mod:`tomakomai_maas.metrics.compare`.
         figures: PNG figures embedded in order.
         meta: shown as a small key/value list (e.g. seeds, replications, version).
+        observed: :func:`tomakomai_maas.metrics.observed.observed_vs_simulated`; shown as
+            the first table when it has rows.
     """
     check_lang(lang)
     labels = [s.label for s in scenarios]
@@ -208,6 +235,8 @@ def render_comparison_html(*, scenarios: Sequence[ScenarioInfo], kpi_table: pd.D
     if meta:
         parts.append("<p class='note'>" + " · ".join(
             f"{_e(k)}: {_e(v)}" for k, v in meta.items()) + "</p>")
+    if observed is not None and len(observed):
+        parts.append(_observed_html(observed, lang))
     parts.append(f"<h2>{_e(text('scenario', lang))}</h2><table class='scenarios'><thead><tr>"
                  f"<th>{_e(text('scenario', lang))}</th><th>title</th>"
                  f"<th>{_e(text('file', lang))}</th></tr></thead><tbody>")
