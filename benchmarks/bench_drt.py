@@ -28,6 +28,7 @@ from __future__ import annotations
 import argparse
 import logging
 import math
+import sys
 import time
 from dataclasses import dataclass, field
 
@@ -76,6 +77,7 @@ class _Stats:
 
 STATS = _Stats()
 COMPARE_EVERY = [0]
+PROGRESS = {"every": 0, "t0": 0.0}
 
 
 def _same(a, b) -> bool:
@@ -105,6 +107,11 @@ class ComparedInsertion:
         every = COMPARE_EVERY[0]
         for r in requests:
             STATS.calls += 1
+            if PROGRESS["every"] and STATS.calls % PROGRESS["every"] == 0:
+                el = time.perf_counter() - PROGRESS["t0"]
+                print(f"    ... {STATS.calls:,} requests dispatched in {el:.0f} s "
+                      f"(dispatcher {STATS.dispatch_s:.0f} s, comparisons "
+                      f"{STATS.compare_overhead_s:.0f} s)", file=sys.stderr, flush=True)
             rows0 = self.pruned.n_evaluated_rows
             t0 = time.perf_counter()
             res = self.pruned.insert(r, fleet, now_s=now_s)
@@ -198,6 +205,7 @@ def run(label: str, tt, nodes: np.ndarray, size: dict, seed: int, every: int) ->
     world = make_world(tt, nodes, size["requests"], size["vehicles"], seed)
     setup = time.perf_counter() - t0
     t0 = time.perf_counter()
+    PROGRESS.update(every=max(size["requests"] // 10, 1), t0=t0)
     res = simulate(world, seed)
     wall = time.perf_counter() - t0 - STATS.compare_overhead_s  # the production path only
     n = size["requests"]
