@@ -15,6 +15,7 @@ Walking at 1 m/s, so seconds = metres. One line S0 -> S4 departs 09:05 and 09:15
 from __future__ import annotations
 
 import math
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -39,6 +40,7 @@ from tomakomai_maas.network import TravelTimes, grid_network
 from tomakomai_maas.world import JourneyParams, Stop
 
 H = 3600.0
+ROOT = Path(__file__).resolve().parent.parent
 
 
 @pytest.fixture(scope="module")
@@ -221,3 +223,77 @@ def test_embedded_defaults_have_the_four_destinations():
 
     keys = set(load_landmarks()["key"])
     assert set(DEFAULT_DESTINATIONS) <= keys
+
+
+# --------------------------------------------------------------- DRT of a World, scenarios
+def test_stop_based_drt_needs_a_virtual_stop_within_its_walk_limit(world, zones, grid,
+                                                                   landmarks):
+    """Inside a stop-based DRT area a resident counts only if a virtual stop is within the
+    service's walk limit (the rule that rejects requests as ``no_stop_in_reach``)."""
+    _, walk, node = grid
+    lat, lon = node[12]
+    square = drt_area([(lat - 0.001, lon - 0.001), (lat - 0.001, lon + 0.001),
+                       (lat + 0.001, lon + 0.001), (lat + 0.001, lon - 0.001)])
+
+    def share(stop_node: int, max_walk: float, geometry=square.geometry) -> list[float]:
+        area = DrtArea(geometry, "d", None, None, (node[stop_node],), max_walk)
+        t = accessibility_table(world, zones, walk, config=CFG, landmarks=landmarks,
+                                drt_areas=[area])
+        return t["drt_share"].tolist()
+
+    assert share(12, 50.0) == [0, 1, 0, 0]    # stop at Z2's centroid
+    assert share(10, 150.0) == [0, 0, 0, 0]   # 200 m walk from Z2 > 150 m limit
+    assert share(10, 250.0) == [0, 1, 0, 0]
+    # no polygon = the whole network: only the walk limit decides (Z1 and Z3 are 200 m from
+    # node 12; Z4 is not on the network)
+    assert share(12, 250.0, geometry=None) == [1, 1, 1, 0]
+    assert share(12, 150.0, geometry=None) == [0, 1, 0, 0]
+
+
+def test_drt_area_of_the_shipped_stop_based_scenario():
+    from tomakomai_maas.metrics.access import drt_areas_of_world
+    from tomakomai_maas.scenario.build import build
+    from tomakomai_maas.scenario.load import load_scenario
+
+    sc = load_scenario(ROOT / "scenarios" / "drt_station_area.yaml")
+    (area,) = drt_areas_of_world(build(sc))
+    corners = sc.drt.area
+    assert len(area.virtual_stops) == len(sc.drt.virtual_stops.points)
+    assert area.max_walk_m == sc.drt.virtual_stops.max_walk_m
+    # the polygon is the scenario's (lat, lon) list turned into (lon, lat)
+    assert [tuple(c) for c in area.geometry.exterior.coords][:-1] == [(b, a) for a, b in corners]
+    assert (area.start_s, area.end_s) == (9.5 * H, 16 * H)
+
+
+def test_scenario_settings_zones_file_and_switch(tmp_path, grid):
+    from test_compare import write_cheap_scenario
+    from tomakomai_maas.metrics.access import scenario_accessibility
+    from tomakomai_maas.scenario.build import BuildContext, build
+    from tomakomai_maas.scenario.load import load_scenario
+
+    base = write_cheap_scenario(tmp_path)
+    sub = tmp_path / "zones"
+    sub.mkdir()
+    (sub / "two.csv").write_text(  # 苫小牧駅 and 海の駅ぷらっとみなと市場 area (facts §1.2)
+        "zone_id,name,lat,lon,area_km2,pop_total,pop_0_14,pop_15_64,pop_65p\n"
+        "A,station,42.6398,141.5968,0.1,100,10,60,30\n"
+        "B,far,42.70,141.50,0.1,50,5,30,15\n", encoding="utf-8")
+    p = tmp_path / "with_zones.yaml"
+    p.write_text(f"extends: {base.name}\nname: with_zones\naccessibility:\n"
+                 "  zones_file: zones/two.csv\n  resident_points: centroid\n"
+                 "  departure_times: ['10:00']\n", encoding="utf-8")
+    sc = load_scenario(p)
+    assert sc.accessibility.zones_file == (sub / "two.csv").resolve()
+    ctx = BuildContext()
+    w = build(sc, context=ctx)
+    t = scenario_accessibility(sc, w, ctx.walk_oracle)
+    assert t["zone_id"].tolist() == ["A", "B"]
+    assert t["covered_500m_share"].tolist() == [1.0, 0.0]  # 苫小牧駅前 is a trial stop
+    off = load_scenario(p, ["accessibility.enabled=false"])
+    assert scenario_accessibility(off, w, ctx.walk_oracle) is None
+    from tomakomai_maas.errors import ScenarioError
+
+    with pytest.raises(ScenarioError) as err:
+        load_scenario(p, ["accessibility.departure_times=['9h']"])
+    assert "accessibility.departure_times" in str(err.value.problems) and "HH:MM" in str(
+        err.value.problems)

@@ -181,3 +181,54 @@ def test_cli_rejects_bad_input(cheap: Path, tmp_path: Path,
     assert "--replications must be >= 1" in capsys.readouterr().err
     assert main(["compare", str(tmp_path / "nope.yaml"), "-o", str(tmp_path)]) == 2
     assert "not found" in capsys.readouterr().err
+
+
+def test_accessibility_is_compared_and_written_with_each_run(compared: Path) -> None:
+    acc = pd.read_csv(compared / "accessibility.csv")
+    assert list(acc.columns) == list(mc.ACCESS_COLUMNS)
+    assert set(acc["scenario"]) == {"av_line_test", "av_slow_dwell"}
+    # dwell times do not change the timetable, the stops or the zones: same accessibility
+    assert (acc["delta"].fillna(0) == 0).all()
+    run = compared / "runs" / "av_line_test" / "run"
+    summary = json.loads((run / "summary.json").read_text())["accessibility"]
+    by_band = pd.read_csv(run / "accessibility_summary.csv").set_index("band")
+    base = acc[acc["scenario"] == "av_line_test"].set_index(["band", "metric"])["value"]
+    for band, metrics in summary.items():
+        for m, v in metrics.items():
+            if v is None:
+                assert math.isnan(by_band.at[band, m]) and math.isnan(base[(band, m)])
+            else:
+                assert by_band.at[band, m] == pytest.approx(v, rel=1e-9)
+                assert base[(band, m)] == pytest.approx(v, rel=1e-9)
+    zones = pd.read_csv(compared / "accessibility_zones.csv")
+    assert zones.groupby("scenario")["zone_id"].count().to_dict() == {
+        "av_line_test": len(pd.read_csv(run / "accessibility.csv")), "av_slow_dwell":
+        len(pd.read_csv(run / "accessibility.csv"))}
+    # the share of all residents covered within 500 m = population-weighted zone shares
+    z = zones[zones["scenario"] == "av_line_test"]
+    assert summary["all"]["covered_500m_share"] == pytest.approx(
+        (z["covered_500m_share"] * z["pop_total"]).sum() / z["pop_total"].sum(), rel=1e-9)
+    md = (compared / "kpis.md").read_text(encoding="utf-8")
+    assert "# アクセシビリティ" in md and "| 65歳以上 |" in md
+    for name in ("access_coverage", "access_coverage_change"):
+        assert (compared / "plots" / f"{name}.png").stat().st_size > 0
+
+
+def test_accessibility_rows_order_and_formatting() -> None:
+    from tomakomai_maas.report.comparison import accessibility_rows
+    from tomakomai_maas.report.html import fmt_access
+
+    rows = []
+    for sc, v in (("a", 0.25), ("b", 0.5)):
+        for metric in ("population", "covered_500m_share", "tt_x_min", "reach_x_share"):
+            for band in ("all", "0_14", "65p"):
+                rows.append({"scenario": sc, "band": band, "metric": metric, "value": v,
+                             "baseline_value": 0.25, "delta": v - 0.25})
+    out = accessibility_rows(pd.DataFrame(rows))
+    a = out[out["scenario"] == "a"][["band", "metric"]].values.tolist()
+    assert a == [["all", "covered_500m_share"], ["all", "tt_x_min"], ["all", "reach_x_share"],
+                 ["65p", "covered_500m_share"], ["65p", "reach_x_share"]]
+    assert fmt_access("covered_500m_share", 0.1234) == "12.3%"
+    assert fmt_access("covered_500m_share", 0.05, delta=True) == "+5.0 pt"
+    assert fmt_access("tt_x_min", float("nan")) == "–"
+    assert fmt_access("population", 49677.0) == "49,677"

@@ -92,7 +92,13 @@ def test_report_is_self_contained_and_holds_the_tables(report_dir: Path) -> None
         assert base64.b64decode(src.split(",", 1)[1]).startswith(b"\x89PNG")
     kt = pd.read_csv(report_dir / "kpis.csv")
     tables = [a.get("class") for t, a in c.tags if t == "table"]
-    assert {"scenarios", "kpis", "differences", "changes"} <= set(tables)
+    assert {"scenarios", "kpis", "differences", "changes", "access"} <= set(tables)
+    from tomakomai_maas.report.comparison import accessibility_rows
+
+    acc = accessibility_rows(pd.read_csv(report_dir / "accessibility.csv"))
+    access_html = html.split("<table class='access'>", 1)[1].split("</table>", 1)[0]
+    assert access_html.count("<tr>") == 1 + len(acc) // 2  # header + (band, metric) rows
+    assert "65歳以上" in access_html and "%" in access_html
     n_rows = html.split("<table class='kpis'>", 1)[1].split("</table>", 1)[0].count("<tr>")
     assert n_rows == 1 + kt["kpi"].nunique()  # header + one row per KPI
     text = "".join(c.text)

@@ -8,6 +8,10 @@ Results go to ``<output.dir>/<scenario>/<run-id>/``::
     scenario.resolved.yaml   the scenario with every default applied
     trips.csv, legs.csv, vehicle_trips.csv, vehicle_stops.csv, stops.csv (or .parquet),
                     with a ``replication`` column (schemas: ``tomakomai_maas.sim.tables``)
+    accessibility.csv, accessibility_summary.csv
+                    coverage and travel times per zone / by age band (the same for every
+                    replication; ``tomakomai_maas.metrics.access``), also in summary.json
+                    under ``accessibility``; absent without zones or when disabled
 
 Everything is written into a temporary sibling folder and renamed at the end, so a failed run
 never leaves half a result and never overwrites a good one (a failed run leaves
@@ -36,10 +40,15 @@ from typing import Any
 import pandas as pd
 import yaml
 
+from tomakomai_maas.metrics.access import (
+    accessibility_json,
+    accessibility_summary,
+    scenario_accessibility,
+)
 from tomakomai_maas.metrics.kpi import summarise
 from tomakomai_maas.metrics.stats import aggregate_replications
 from tomakomai_maas.rng import replication_seed
-from tomakomai_maas.scenario.build import build
+from tomakomai_maas.scenario.build import BuildContext, build
 from tomakomai_maas.scenario.load import resolved_dict
 from tomakomai_maas.scenario.schema import Scenario
 from tomakomai_maas.world import World
@@ -60,6 +69,7 @@ class RunOutput:
     path: Path
     summary: dict[str, Any]
     tables: dict[str, pd.DataFrame]
+    accessibility: pd.DataFrame | None = None
 
 
 def _one_replication(world: World, seed: int) -> tuple[dict[str, float], dict[str, pd.DataFrame]]:
@@ -128,9 +138,11 @@ def run(sc: Scenario, *, replications: int | None = None, seed: int | None = Non
     }
     tmp.mkdir(parents=True, exist_ok=True)
     try:
-        world = build(sc, cache_dir=cache_dir)
+        ctx = BuildContext()
+        world = build(sc, cache_dir=cache_dir, context=ctx)
         reps = simulate_replications(world, seeds, workers=workers, progress=progress,
                                      executor=executor)
+        access = scenario_accessibility(sc, world, ctx.walk_oracle)
         kpis = [k for k, _ in reps]
         summary = {
             "scenario": sc.name,
@@ -142,8 +154,14 @@ def run(sc: Scenario, *, replications: int | None = None, seed: int | None = Non
         }
         if sc.service.calendar is not None:
             summary["calendar_totals"] = calendar_totals(sc, kpis)
+        if access is not None:
+            summary["accessibility"] = accessibility_json(access)
         tables = _concat_tables([t for _, t in reps])
         write_json(tmp / "summary.json", summary)
+        if access is not None:
+            access.to_csv(tmp / "accessibility.csv", index=False, float_format="%.10g")
+            accessibility_summary(access).to_csv(tmp / "accessibility_summary.csv",
+                                                 float_format="%.10g")
         (tmp / "scenario.resolved.yaml").write_text(
             yaml.safe_dump(resolved_dict(sc), allow_unicode=True, sort_keys=False),
             encoding="utf-8")
@@ -170,7 +188,7 @@ def run(sc: Scenario, *, replications: int | None = None, seed: int | None = Non
     else:
         tmp.rename(final)
     log.info("wrote %s", final)
-    return RunOutput(final, summary, tables)
+    return RunOutput(final, summary, tables, access)
 
 
 def calendar_totals(sc: Scenario, kpis: Sequence[dict[str, float]]) -> dict[str, Any]:

@@ -29,7 +29,8 @@ def register(sub: argparse._SubParsersAction) -> None:
                         "embedded zones when the run used the embedded network)")
     z.add_argument("--no-zones", action="store_true", help="do not write the zones layer")
     p.add_argument("--departure", action="append", default=None, metavar="HH:MM",
-                   help="departure time for zone travel times (repeatable; default 09:00)")
+                   help="departure time for zone travel times (repeatable; default: the "
+                        "scenario's accessibility.departure_times)")
     p.add_argument("--cache-dir", type=Path, default=None, metavar="DIR",
                    help="cache folder for travel-time tables")
     p.set_defaults(func=_cmd_export)
@@ -40,9 +41,8 @@ def _cmd_export(args: argparse.Namespace) -> int:
     from tomakomai_maas.metrics.access import AccessConfig
     from tomakomai_maas.report.gis import export_gis
 
-    try:
-        access = AccessConfig(departure_times=args.departure) if args.departure \
-            else AccessConfig()
+    try:  # without --departure: the scenario's own accessibility settings
+        access = AccessConfig(departure_times=args.departure) if args.departure else None
     except ValueError as exc:
         raise ScenarioError(f"--departure: {exc}") from None
     zones: Path | bool | None = False if args.no_zones else args.zones

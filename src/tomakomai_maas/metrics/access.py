@@ -70,6 +70,7 @@ import math
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, Literal
 
 import numpy as np
@@ -86,6 +87,11 @@ from tomakomai_maas.world import Access, Request, World
 
 __all__ = [
     "AccessConfig",
+    "AccessibilityConfig",
+    "drt_areas_of_world",
+    "scenario_accessibility",
+    "scenario_zones",
+    "accessibility_json",
     "DrtArea",
     "drt_area",
     "area_geometry",
@@ -161,16 +167,36 @@ class AccessConfig(BaseModel):
         return v
 
 
+class AccessibilityConfig(AccessConfig):
+    """The scenario's ``accessibility:`` section: :class:`AccessConfig` plus where the zones
+    come from. Computed once per run (it does not depend on the replication) and written to
+    ``accessibility.csv`` / ``accessibility_summary.csv``; ``compare`` puts it side by side."""
+
+    enabled: bool = Field(True, description="Compute the accessibility KPIs in run/compare.")
+    zones_file: Path | None = Field(
+        None, description="Zone file (.csv/.geojson, relative to the scenario file); default: "
+        "the generated demand's zones_file, else the embedded zones when the network is the "
+        "embedded one (otherwise no accessibility table).")
+
+
 # --------------------------------------------------------------------------- DRT areas
 @dataclass(frozen=True)
 class DrtArea:
     """A DRT service area: a polygon in lon/lat (WGS84) and its service hours (seconds since
-    midnight; ``None`` = all day)."""
+    midnight; ``None`` = all day).
 
-    geometry: Any  # shapely Polygon / MultiPolygon, x = lon, y = lat
+    ``geometry=None`` means the whole road network (a DRT service without an area polygon).
+    A stop-based service lists its ``virtual_stops`` (``(lat, lon)``) and ``max_walk_m``: a
+    resident inside the area then counts as covered only if a virtual stop is within
+    ``max_walk_m`` walk (the rule the simulation applies, ``no_stop_in_reach``).
+    """
+
+    geometry: Any  # shapely Polygon / MultiPolygon, x = lon, y = lat; None = everywhere
     name: str = ""
     start_s: float | None = None
     end_s: float | None = None
+    virtual_stops: tuple[tuple[float, float], ...] = ()
+    max_walk_m: float | None = None
 
     def active_during(self, start_s: float, end_s: float) -> bool:
         lo = -math.inf if self.start_s is None else self.start_s
@@ -338,8 +364,18 @@ def accessibility_table(
         nearest = np.full(len(pts), np.inf)
     active = [a for a in drt_areas if a.active_during(world.start_s, world.end_s)]
     in_drt = np.zeros(len(pts), dtype=bool)
+    reached = np.isfinite(p_snap)
     for a in active:
-        in_drt |= shapely.contains_xy(a.geometry, pts["lon"].to_numpy(), pts["lat"].to_numpy())
+        inside = (reached.copy() if a.geometry is None else
+                  shapely.contains_xy(a.geometry, pts["lon"].to_numpy(), pts["lat"].to_numpy()))
+        if a.virtual_stops and a.max_walk_m is not None:
+            v = np.asarray(a.virtual_stops, dtype=float)
+            v_idx, v_snap = walk.snap_many(v[:, 0], v[:, 1], max_snap_m=math.inf)
+            vd = np.asarray(walk.dist_matrix_m(p_idx, np.asarray(v_idx, dtype=np.intp)),
+                            dtype=float)
+            near = (vd + np.asarray(v_snap, dtype=float)[None, :]).min(axis=1) + p_snap
+            inside &= near <= a.max_walk_m
+        in_drt |= inside
     w = pts["weight"].to_numpy()
     zp = pts["zone_pos"].to_numpy()
 
@@ -409,6 +445,72 @@ def accessibility_table(
                 rides[z] = float(np.mean(n_rides))
         out[f"tt_{dest}_min"] = tt
         out[f"rides_{dest}"] = rides
+    return out
+
+
+# --------------------------------------------------------------------------- scenarios
+def drt_areas_of_world(world: World) -> list[DrtArea]:
+    """The DRT service of a built World as :class:`DrtArea` s (``[]`` without DRT).
+
+    Hours span the first service window's start to the last one's end (``None`` = all day);
+    a stop-based service carries its virtual stops and walk limit."""
+    svc = world.drt
+    if svc is None:
+        return []
+    geom = (shapely.Polygon([(lon, lat) for lat, lon in svc.area])
+            if svc.area is not None else None)
+    hours = svc.service_hours_s
+    start = min(a for a, _ in hours) if hours else None
+    end = max(b for _, b in hours) if hours else None
+    stops: tuple[tuple[float, float], ...] = ()
+    max_walk = None
+    if svc.mode == "stop_based":
+        stops = tuple((float(v.lat), float(v.lon)) for v in svc.virtual_stops)
+        max_walk = float(svc.max_walk_m)
+    return [DrtArea(geom, svc.name, start, end, stops, max_walk)]
+
+
+def scenario_zones(sc: Any) -> pd.DataFrame | None:
+    """Zones for a scenario's accessibility KPIs (see :class:`AccessibilityConfig`), or
+    ``None`` when there are none to use."""
+    from tomakomai_maas.demand.zones import load_zones
+
+    cfg: AccessibilityConfig = sc.accessibility
+    if cfg.zones_file is not None:
+        return load_zones(cfg.zones_file)
+    gen = sc.demand.generated
+    if gen is not None and gen.zones_file is not None:
+        return load_zones(gen.zones_file)
+    if str(sc.network.source).startswith("embedded:"):
+        return load_zones()
+    log.info("%s: no accessibility table: the network is not the embedded one and no zone "
+             "file is given (accessibility.zones_file)", sc.name)
+    return None
+
+
+def scenario_accessibility(sc: Any, world: World, walk: Any) -> pd.DataFrame | None:
+    """The zone table of :func:`accessibility_table` for a scenario, with its
+    ``accessibility`` settings, its zones (:func:`scenario_zones`) and its DRT service; ``None``
+    when disabled or without zones."""
+    cfg: AccessibilityConfig = sc.accessibility
+    if not cfg.enabled:
+        return None
+    zones = scenario_zones(sc)
+    if zones is None:
+        return None
+    base = AccessConfig(**{k: getattr(cfg, k) for k in AccessConfig.model_fields})
+    return accessibility_table(world, zones, walk, config=base,
+                               drt_areas=drt_areas_of_world(world))
+
+
+def accessibility_json(table: pd.DataFrame) -> dict[str, dict[str, float | None]]:
+    """:func:`accessibility_summary` as ``{band: {metric: value}}`` (NaN → ``None``), rounded
+    to 10 significant digits so summaries are byte-stable."""
+    summ = accessibility_summary(table)
+    out: dict[str, dict[str, float | None]] = {}
+    for band, row in summ.iterrows():
+        out[str(band)] = {str(k): (float(f"{v:.10g}") if np.isfinite(v) else None)
+                          for k, v in row.items()}
     return out
 
 

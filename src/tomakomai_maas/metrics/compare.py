@@ -14,6 +14,10 @@ Tables (all long/tidy, one row per scenario × KPI):
 ``changes``        scenario, field, baseline, value — fields of the resolved scenarios that
                    differ from the baseline (names, titles, descriptions, assumptions, seeds,
                    replications and output settings are not listed)
+``accessibility``  scenario, band, metric, value, baseline_value, delta — coverage and
+                   travel-time KPIs by age band (:mod:`tomakomai_maas.metrics.access`;
+                   deterministic, no CI); each result's zone table is
+                   ``ScenarioResult.accessibility``
 
 Derived KPI (per replication, added here because it only exists for comparisons):
 ``co2_g_per_boarding`` = (``co2_kg`` + ``drt.co2_kg``) · 1000 / ``boardings`` (NaN without
@@ -58,6 +62,8 @@ __all__ = [
     "kpi_table",
     "differences_table",
     "scenario_changes",
+    "accessibility_comparison",
+    "ACCESS_COLUMNS",
     "diff_resolved",
     "cost_kpi",
     "wait_cdf",
@@ -101,6 +107,7 @@ class ScenarioResult:
     tables: dict[str, pd.DataFrame]
     world: World | None = None
     path: Path | None = None
+    accessibility: pd.DataFrame | None = None  # zone table (metrics.access), if computed
 
 
 @dataclass
@@ -138,6 +145,14 @@ class Comparison:
         if "changes" not in self._cache:
             self._cache["changes"] = scenario_changes(self.results)
         return self._cache["changes"]
+
+    @property
+    def accessibility(self) -> pd.DataFrame:
+        """:func:`accessibility_comparison` of the scenarios that have a zone table (empty
+        frame with :data:`ACCESS_COLUMNS` when none has)."""
+        if "access" not in self._cache:
+            self._cache["access"] = accessibility_comparison(self.results)
+        return self._cache["access"]
 
 
 class _Capture(Executor):
@@ -207,8 +222,9 @@ def compare(scenarios: Sequence[Scenario], *, replications: int | None = None,
 def _run_one(sc: Scenario, seeds: list[int], base_seed: int, out_dir: Path | None,
              ex: Executor, write_tables: bool, run_id: str,
              progress: Callable[[int, int], None] | None) -> ScenarioResult:
+    from tomakomai_maas.metrics.access import scenario_accessibility
     from tomakomai_maas.runner import run, simulate_replications
-    from tomakomai_maas.scenario.build import build
+    from tomakomai_maas.scenario.build import BuildContext, build
 
     cap = _Capture(ex)
     path = None
@@ -217,15 +233,47 @@ def _run_one(sc: Scenario, seeds: list[int], base_seed: int, out_dir: Path | Non
                   run_id=run_id, write_tables=write_tables, progress=progress, executor=cap)
         path = out.path
         tables = out.tables
+        access = out.accessibility
     else:
-        world = build(sc)
+        ctx = BuildContext()
+        world = build(sc, context=ctx)
         simulate_replications(world, seeds, progress=progress, executor=cap)
         tables = _concat([t for _, t in cap.results])
+        access = scenario_accessibility(sc, world, ctx.walk_oracle)
     if len(cap.results) != len(seeds):
         raise RuntimeError(f"{sc.name}: expected {len(seeds)} replication results from the "
                            f"executor, got {len(cap.results)}")
     kpis = [add_derived_kpis(k) for k, _ in cap.results]
-    return ScenarioResult(sc.name, sc, list(seeds), kpis, tables, cap.world, path)
+    return ScenarioResult(sc.name, sc, list(seeds), kpis, tables, cap.world, path, access)
+
+
+#: Columns of :func:`accessibility_comparison` (long: one row per scenario × band × metric).
+ACCESS_COLUMNS = ("scenario", "band", "metric", "value", "baseline_value", "delta")
+
+
+def accessibility_comparison(results: Sequence[ScenarioResult]) -> pd.DataFrame:
+    """Accessibility by age band across scenarios (:func:`~tomakomai_maas.metrics.access.
+    compare_accessibility`; the baseline is the first scenario with a zone table). The
+    values are deterministic (timetables, walk network, zones), so they have no CI.
+
+    Scenarios whose accessibility settings (thresholds, departure times, destinations, walk
+    limits, zones) differ from the baseline's are compared anyway, with a warning."""
+    from tomakomai_maas.metrics.access import compare_accessibility
+
+    have = [r for r in results if r.accessibility is not None]
+    if not have:
+        return pd.DataFrame(columns=list(ACCESS_COLUMNS))
+    base = have[0].scenario.accessibility.model_dump(exclude={"enabled"})
+    for r in have[1:]:
+        other = r.scenario.accessibility.model_dump(exclude={"enabled"})
+        diff = sorted(k for k in base if base[k] != other[k])
+        if diff:
+            log.warning("accessibility of %s uses other settings than %s (%s): its "
+                        "differences mix scenario and method", r.label, have[0].label,
+                        ", ".join(diff))
+    tables = {r.label: r.accessibility for r in have}
+    out = compare_accessibility(tables, baseline=have[0].label)
+    return out[list(ACCESS_COLUMNS)].reset_index(drop=True)
 
 
 def _concat(per_rep: list[dict[str, pd.DataFrame]]) -> dict[str, pd.DataFrame]:

@@ -6,9 +6,13 @@
     kpis.md           the KPI table and the differences as Markdown (mean [95% CI])
     differences.csv   paired differences from the baseline (see metrics.compare)
     changes.csv       fields of the resolved scenarios that differ from the baseline
+    accessibility.csv coverage and travel times by age band per scenario, with the difference
+                      to the baseline (metrics.compare.accessibility_comparison)
+    accessibility_zones.csv   the per-zone accessibility tables, one block per scenario
     comparison.json   scenarios, seeds, replications, run folders, files written
     plots/*.png       KPI overview, wait CDF, boardings by hour, occupancy, mode shares,
-                      CO2 (and cost) per passenger, one map per scenario
+                      CO2 (and cost) per passenger, one map per scenario, accessibility
+                      choropleths (coverage, its change, travel time to the first destination)
     report.html       self-contained report (tables, changes, assumptions, figures)
 
 The data for every plot is prepared by :mod:`tomakomai_maas.metrics.compare`; this module only
@@ -33,9 +37,10 @@ from tomakomai_maas.report.html import (
     fmt_number,
     render_comparison_html,
 )
-from tomakomai_maas.report.labels import check_lang, kpi_label, text
+from tomakomai_maas.report.labels import access_label, check_lang, kpi_label, text
 
-__all__ = ["write_comparison", "markdown_tables", "comparison_figures"]
+__all__ = ["write_comparison", "markdown_tables", "comparison_figures", "accessibility_rows",
+           "accessibility_note"]
 
 log = logging.getLogger(__name__)
 
@@ -75,7 +80,90 @@ def markdown_tables(comp: mc.Comparison, *, lang: str = "ja") -> str:
                 cells.append(f"{fmt_number(r['diff'])}{ci}{star}")
             lines.append(f"| {kpi_label(k, lang)} | `{k}` | " + " | ".join(cells) + " |")
         lines += ["", f"\\* {text('significant', lang)} (95%)"]
+    rows = accessibility_rows(comp.accessibility)
+    if len(rows):
+        from tomakomai_maas.report.html import fmt_access
+        from tomakomai_maas.report.labels import BAND_LABELS
+
+        present = list(dict.fromkeys(rows["scenario"]))
+        idx = rows.set_index(["scenario", "band", "metric"])
+        bi = 0 if lang == "ja" else 1
+        lines += ["", f"# {text('accessibility', lang)}", "",
+                  accessibility_note(comp, lang), "",
+                  "| " + " | ".join([text("band", lang), text("kpi", lang), *present]) + " |",
+                  "|" + "---|" * (len(present) + 2)]
+        for band, metric in dict.fromkeys(zip(rows["band"], rows["metric"], strict=True)):
+            cells = []
+            for i, sc in enumerate(present):
+                if (sc, band, metric) not in idx.index:
+                    cells.append("–")
+                    continue
+                r = idx.loc[(sc, band, metric)]
+                c = fmt_access(metric, r["value"])
+                if i and pd.notna(r["delta"]) and float(r["delta"]) != 0:
+                    c += f" ({fmt_access(metric, r['delta'], delta=True)})"
+                cells.append(c)
+            lines.append(f"| {BAND_LABELS.get(band, (band, band))[bi]} | "
+                         f"{access_label(metric, lang)} | " + " | ".join(cells) + " |")
     return "\n".join(lines) + "\n"
+
+
+def accessibility_rows(access: pd.DataFrame) -> pd.DataFrame:
+    """The rows of the accessibility comparison the report shows: every metric for all
+    residents (but the population), coverage and reach shares for residents aged 65+ and
+    without a car (the equity view)."""
+    if not len(access):
+        return access
+    m = access["metric"]
+    keep = (access["band"] == "all") & (m != "population")
+    keep |= access["band"].isin(["65p", "no_car"]) & (
+        m.str.match(r"covered_.*_share") | m.str.match(r"reach_.*_share"))
+    out = access[keep]
+    band_rank = {"all": 0, "65p": 1, "no_car": 2}
+    metric_rank = {k: i for i, k in enumerate(dict.fromkeys(m))}
+    order = sorted(range(len(out)), key=lambda i: (band_rank[out["band"].iloc[i]],
+                                                   metric_rank[out["metric"].iloc[i]]))
+    return out.iloc[order].reset_index(drop=True)
+
+
+def accessibility_note(comp: mc.Comparison, lang: str) -> str:
+    """The method note of the accessibility section, with the departure times used."""
+    times = sorted({t for r in comp.results if r.accessibility is not None
+                    for t in r.scenario.accessibility.departure_times})
+    return text("access_note", lang).format(times=", ".join(times) or "–")
+
+
+def _access_figures(comp: mc.Comparison, lang: str) -> list[tuple[str, str, Any]]:
+    from tomakomai_maas.metrics.access import compare_zones
+    from tomakomai_maas.report.choropleth import plot_zone_maps
+
+    tables = {r.label: r.accessibility for r in comp.results if r.accessibility is not None}
+    if not tables:
+        return []
+    first = next(iter(tables.values()))
+    cover = [c for c in first.columns if c.startswith("covered_") and c.endswith("m_share")]
+    tts = [c for c in first.columns if c.startswith("tt_") and c.endswith("_min")]
+    out: list[tuple[str, str, Any]] = []
+    if cover:
+        col = cover[-1]  # the widest walk threshold
+        cap = access_label(col, lang)
+        fig, _ = plot_zone_maps(tables, col, cmap="YlGnBu", label=cap)
+        out.append(("access_coverage", cap, fig))
+        if len(tables) > 1 and all(col in t.columns for t in tables.values()):
+            cz = compare_zones(tables, col)
+            base = next(iter(tables))
+            deltas = {f"{n} − {base}": cz.rename(columns={f"delta_{n}": "delta"})
+                      for n in list(tables)[1:]}
+            fig, _ = plot_zone_maps(deltas, "delta", diverging=True, cmap="RdBu",
+                                    label=f"Δ {cap}")
+            out.append(("access_coverage_change", f"Δ {cap}", fig))
+    if tts:  # the destination most zones reach (the most informative map)
+        col = max(tts, key=lambda c: (sum(int(t[c].notna().sum()) for t in tables.values()),
+                                      -tts.index(c)))
+        cap = access_label(col, lang)
+        fig, _ = plot_zone_maps(tables, col, cmap="magma_r", label=cap)
+        out.append((f"access_{col}", f"{cap} ({text('unreachable_hatched', lang)})", fig))
+    return out
 
 
 def _graph_loader() -> Callable[[str], Any]:
@@ -124,6 +212,7 @@ def comparison_figures(comp: mc.Comparison, *, lang: str = "ja",
     fig, _ = plots.plot_co2_cost(kt, cost_kpi=cost, scenarios=labels, lang=lang)
     out.append(("co2_cost", text("co2_cost", lang) if cost else kpi_label(
         "co2_g_per_boarding", lang), fig))
+    out += _access_figures(comp, lang)
     graph_for = graph_for or _graph_loader()
     landmarks = None
     for r in comp.results:
@@ -163,6 +252,15 @@ def write_comparison(comp: mc.Comparison, out_dir: str | Path, *, lang: str = "j
     paths["changes.csv"] = out / "changes.csv"
     (out / "kpis.md").write_text(markdown_tables(comp, lang=lang), encoding="utf-8")
     paths["kpis.md"] = out / "kpis.md"
+    access = comp.accessibility
+    if len(access):
+        access.to_csv(out / "accessibility.csv", index=False, float_format="%.10g")
+        paths["accessibility.csv"] = out / "accessibility.csv"
+        zones = pd.concat([r.accessibility.assign(scenario=r.label) for r in comp.results
+                           if r.accessibility is not None], ignore_index=True)
+        zones = zones[["scenario", *[c for c in zones.columns if c != "scenario"]]]
+        zones.to_csv(out / "accessibility_zones.csv", index=False, float_format="%.10g")
+        paths["accessibility_zones.csv"] = out / "accessibility_zones.csv"
 
     figures = []
     for name, caption, fig in comparison_figures(comp, lang=lang, graph_for=graph_for):
@@ -182,7 +280,9 @@ def write_comparison(comp: mc.Comparison, out_dir: str | Path, *, lang: str = "j
     html_text = render_comparison_html(scenarios=infos, kpi_table=comp.kpi_table,
                                        differences=comp.differences, changes=comp.changes,
                                        figures=figures, lang=lang, meta=meta,
-                                       observed=observed)
+                                       observed=observed,
+                                       accessibility=accessibility_rows(access),
+                                       accessibility_note=accessibility_note(comp, lang))
     (out / "report.html").write_text(html_text, encoding="utf-8")
     paths["report.html"] = out / "report.html"
     write_json(out / "comparison.json", {

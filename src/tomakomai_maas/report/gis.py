@@ -77,6 +77,8 @@ from tomakomai_maas.metrics.access import (
     DrtArea,
     accessibility_table,
     drt_area,
+    drt_areas_of_world,
+    scenario_zones,
     time_of_day_s,
 )
 
@@ -495,6 +497,9 @@ def _zones_layer(run: RunData, zones: pd.DataFrame, areas: Sequence[DrtArea],
 
     from tomakomai_maas.report.choropleth import zone_geometries
 
+    if access_config is None:  # the scenario's own settings (its accessibility section)
+        cfg = run.scenario.accessibility
+        access_config = AccessConfig(**{k: getattr(cfg, k) for k in AccessConfig.model_fields})
     table = accessibility_table(run.world, zones, run.context.walk_oracle,
                                 config=access_config, drt_areas=areas)
     return gpd.GeoDataFrame(table, geometry=zone_geometries(table, style="voronoi"), crs=CRS)
@@ -506,8 +511,12 @@ def gis_layers(run: RunData, *, zones: pd.DataFrame | str | os.PathLike[str] | b
     """Build the layers (``GeoDataFrame`` per name in :data:`LAYERS`; ``zones`` only when
     available).
 
-    ``zones``: a zone table or file; ``None`` = the embedded zones when the network is the
-    embedded one; ``False`` = no zones layer. ``drt_areas`` default: from the scenario.
+    ``zones``: a zone table or file; ``None`` = the scenario's accessibility zones
+    (:func:`~tomakomai_maas.metrics.access.scenario_zones`: ``accessibility.zones_file``, the
+    generated demand's zones, or the embedded zones with the embedded network); ``False`` = no
+    zones layer. ``access_config`` default: the scenario's ``accessibility`` settings.
+    ``drt_areas`` default: from the scenario; the zones' DRT coverage uses the built DRT
+    service (:func:`~tomakomai_maas.metrics.access.drt_areas_of_world`), as ``run`` does.
     """
     from tomakomai_maas.demand.zones import load_zones
 
@@ -523,15 +532,15 @@ def gis_layers(run: RunData, *, zones: pd.DataFrame | str | os.PathLike[str] | b
     if isinstance(zones, pd.DataFrame):
         ztab = zones
     elif zones is None:
-        if str(run.scenario.network.source).startswith("embedded:"):
-            ztab = load_zones()
-        else:
+        ztab = scenario_zones(run.scenario)
+        if ztab is None:
             log.info("no zones layer: the network is not the embedded one and no zone file "
                      "was given")
     elif zones is not False and zones is not True:
         ztab = load_zones(zones)
     if ztab is not None:
-        layers["zones"] = _zones_layer(run, ztab, areas, access_config)
+        cover = drt_areas_of_world(run.world) if drt_areas is None else list(drt_areas)
+        layers["zones"] = _zones_layer(run, ztab, cover, access_config)
     return layers
 
 

@@ -4,8 +4,8 @@ One file, nothing external: CSS is inline, figures are embedded as
 ``data:image/png;base64`` URIs, there is no script and no link to another server, so the
 report can be mailed to a client or opened offline. Sections: scenarios (with seeds and
 replications), the KPI table (mean [95% CI]), paired differences from the baseline, what
-changed between the resolved scenarios, the assumptions each scenario declares, and the
-figures. Every text is HTML-escaped.
+changed between the resolved scenarios, accessibility by age band (when the scenarios have
+zones), the assumptions each scenario declares, and the figures. Every text is HTML-escaped.
 
 :func:`render_comparison_html` only formats what it is given (tables from
 :mod:`tomakomai_maas.metrics.compare`, PNG bytes of figures).
@@ -22,9 +22,10 @@ from typing import Any
 
 import pandas as pd
 
-from tomakomai_maas.report.labels import check_lang, kpi_label, text
+from tomakomai_maas.report.labels import BAND_LABELS, access_label, check_lang, kpi_label, text
 
-__all__ = ["ScenarioInfo", "ReportFigure", "render_comparison_html", "png_data_uri", "fmt_number"]
+__all__ = ["ScenarioInfo", "ReportFigure", "render_comparison_html", "png_data_uri", "fmt_number",
+           "fmt_access"]
 
 _CSS = """
 body { font-family: "Hiragino Sans", "Noto Sans CJK JP", "Yu Gothic", "IPAexGothic",
@@ -182,6 +183,55 @@ def _absent(v: str, lang: str) -> str:
     return text("absent", lang) if v == "(absent)" else v
 
 
+def fmt_access(metric: str, v: Any, *, delta: bool = False) -> str:
+    """An accessibility value: shares as percent (points for differences), metres and
+    minutes with one decimal at most, population as an integer."""
+    try:
+        x = float(v)
+    except (TypeError, ValueError):
+        return "–"
+    if not math.isfinite(x):
+        return "–"
+    sign = "+" if delta and x > 0 else ""
+    if metric.endswith("_share"):
+        return f"{sign}{x * 100:.1f}" + (" pt" if delta else "%")
+    if metric == "population":
+        return f"{sign}{x:,.0f}"
+    return f"{sign}{x:,.1f}"
+
+
+def _access_html(access: pd.DataFrame, labels: Sequence[str], lang: str, note: str) -> str:
+    """Rows = (band, metric), columns = scenarios: value, and Δ vs the first scenario."""
+    present = [s for s in labels if s in set(access["scenario"])]
+    if not present:
+        return ""
+    idx = access.set_index(["scenario", "band", "metric"])
+    rows = list(dict.fromkeys(zip(access["band"], access["metric"], strict=True)))
+    out = [f"<h2>{_e(text('accessibility', lang))}</h2><p class='note'>{_e(note)}</p>",
+           "<table class='access'><thead><tr>"
+           f"<th>{_e(text('band', lang))}</th><th>{_e(text('kpi', lang))}</th>"
+           + "".join(f"<th>{_e(s)}" + (f" ({_e(text('baseline', lang))})" if i == 0 else
+                                       "<br><span class='ci'>Δ</span>") + "</th>"
+                     for i, s in enumerate(present)) + "</tr></thead><tbody>"]
+    bi = 0 if lang == "ja" else 1
+    for band, metric in rows:
+        cells = []
+        for i, s in enumerate(present):
+            if (s, band, metric) not in idx.index:
+                cells.append("<td class='num'>–</td>")
+                continue
+            r = idx.loc[(s, band, metric)]
+            val = fmt_access(metric, r["value"])
+            if i and pd.notna(r["delta"]) and float(r["delta"]) != 0:
+                d = float(r["delta"])
+                val += (f" <span class='ci'>({_e(fmt_access(metric, d, delta=True))})</span>")
+            cells.append(f"<td class='num'>{val}</td>")
+        out.append(f"<tr><td>{_e(BAND_LABELS.get(band, (band, band))[bi])}</td>"
+                   f"<td>{_e(access_label(metric, lang))}</td>" + "".join(cells) + "</tr>")
+    out.append("</tbody></table>")
+    return "".join(out)
+
+
 def _observed_html(obs: pd.DataFrame, lang: str) -> str:
     ja = lang == "ja"
     head = (["シナリオ", "項目", "観測値", "シミュレーション (95%CI)", "一致", "役割", "出典"] if ja
@@ -211,7 +261,9 @@ def render_comparison_html(*, scenarios: Sequence[ScenarioInfo], kpi_table: pd.D
                            figures: Sequence[ReportFigure] = (), lang: str = "ja",
                            title: str | None = None, meta: Mapping[str, Any] | None = None,
                            max_change_rows: int = 300,
-                           observed: pd.DataFrame | None = None) -> str:
+                           observed: pd.DataFrame | None = None,
+                           accessibility: pd.DataFrame | None = None,
+                           accessibility_note: str = "") -> str:
     """The report as one HTML string (UTF-8, no external references).
 
     Args:
@@ -221,6 +273,9 @@ def render_comparison_html(*, scenarios: Sequence[ScenarioInfo], kpi_table: pd.D
         meta: shown as a small key/value list (e.g. seeds, replications, version).
         observed: :func:`tomakomai_maas.metrics.observed.observed_vs_simulated`; shown as
             the first table when it has rows.
+        accessibility: rows of :func:`tomakomai_maas.metrics.compare.accessibility_comparison`
+            to show (long: scenario, band, metric, value, delta), with
+            ``accessibility_note`` explaining the method.
     """
     check_lang(lang)
     labels = [s.label for s in scenarios]
@@ -255,6 +310,8 @@ def render_comparison_html(*, scenarios: Sequence[ScenarioInfo], kpi_table: pd.D
         parts.append(_diff_table_html(differences, lang))
         parts.append(f"<h2>{_e(text('changes', lang))}</h2>")
         parts.append(_changes_html(changes, labels, lang, max_change_rows))
+    if accessibility is not None and len(accessibility):
+        parts.append(_access_html(accessibility, labels, lang, accessibility_note))
     parts.append(f"<h2>{_e(text('assumptions', lang))}</h2>")
     for s in scenarios:
         parts.append(f"<h3>{_e(s.label)}</h3>")

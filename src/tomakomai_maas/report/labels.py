@@ -7,7 +7,8 @@ readable form of the name, so a new KPI never breaks a plot.
 
 from __future__ import annotations
 
-__all__ = ["LANGS", "KPI_LABELS", "TEXT", "kpi_label", "text", "check_lang"]
+__all__ = ["LANGS", "KPI_LABELS", "TEXT", "kpi_label", "text", "check_lang", "access_label",
+           "BAND_LABELS"]
 
 LANGS = ("ja", "en")
 
@@ -95,7 +96,79 @@ TEXT: dict[str, tuple[str, str]] = {
     "mode.taxi": ("タクシー", "taxi"),
     "value": ("値", "value"),
     "sweep": ("パラメータ感度", "Parameter sweep"),
+    "accessibility": ("アクセシビリティ (徒歩圏・所要時間)",
+                      "Accessibility (walk coverage and travel times)"),
+    "band": ("年齢層", "age band"),
+    "unreachable_hatched": ("斜線のゾーンは公共交通・徒歩で到達できない",
+                            "hatched zones: not reachable by public transport or on foot"),
+    "access_note": (
+        "ゾーン人口を各ゾーン内の点に配分し、運行のある停留所までの道路網上の徒歩距離、"
+        "またはデマンド交通の運行区域 (停留所型は乗降場所まで徒歩圏内) で判定します。"
+        "所要時間はゾーン中心から出発時刻 {times} に出発した場合の徒歩・待ち・乗車時間の合計で、"
+        "デマンド交通は含みません。到達割合は公共交通 (または徒歩圏) で到達できる住民の割合です。"
+        "時刻表・道路網・人口から決まる値のため信頼区間はありません。",
+        "Zone residents are spread over points in each zone; a point is covered within a "
+        "distance of a served stop (walk along the road network) or inside a DRT service "
+        "area (for stop-based DRT: within its walk limit of a virtual stop). Travel times run "
+        "from zone centroids leaving at {times}: walk, wait and ride by the timetabled lines "
+        "(DRT not included); the reach share is the share of residents whose zone reaches the "
+        "destination. The values follow from timetables, network and population, so they "
+        "have no confidence interval."),
 }
+
+#: Age band of the accessibility summaries → (Japanese, English).
+BAND_LABELS: dict[str, tuple[str, str]] = {
+    "all": ("全住民", "all residents"),
+    "0_14": ("0〜14歳", "aged 0-14"),
+    "15_64": ("15〜64歳", "aged 15-64"),
+    "65p": ("65歳以上", "aged 65+"),
+    "no_car": ("自動車なし", "without a car"),
+}
+
+_DEST_NAMES: dict[str, tuple[str, str]] = {}
+
+
+def _dest_name(key: str, lang: str) -> str:
+    """Landmark name of a destination key (``landmarks.csv``), else the key."""
+    if not _DEST_NAMES:
+        try:
+            from tomakomai_maas.network import load_landmarks
+
+            lm = load_landmarks()
+            _DEST_NAMES.update({str(k): (str(a), str(b)) for k, a, b in
+                                zip(lm["key"], lm["name"], lm["name_en"], strict=True)})
+        except Exception:  # labels must never break a report
+            _DEST_NAMES["_"] = ("", "")
+    pair = _DEST_NAMES.get(key)
+    return pair[LANGS.index(lang)] if pair else key
+
+
+def access_label(metric: str, lang: str = "ja") -> str:
+    """Label of an accessibility metric (``covered_500m_share``, ``tt_city_hospital_min``,
+    ``reach_aeon_mall_share`` ...; see :mod:`tomakomai_maas.metrics.access`)."""
+    import re
+
+    ja = check_lang(lang) == "ja"
+    fixed = {"population": ("人口 (人)", "Population"),
+             "drt_share": ("デマンド交通区域内の割合", "Share inside a DRT area"),
+             "walk_to_stop_m": ("最寄り停留所までの徒歩距離 (m)",
+                                "Walk to the nearest served stop (m)")}
+    if metric in fixed:
+        return fixed[metric][0 if ja else 1]
+    if m := re.fullmatch(r"stop_(\w+?)m_share", metric):
+        d = m.group(1).replace("_", ".")
+        return f"停留所{d}m圏内の割合" if ja else f"Share within {d} m of a stop"
+    if m := re.fullmatch(r"covered_(\w+?)m_share", metric):
+        d = m.group(1).replace("_", ".")
+        return (f"停留所{d}m圏内またはDRT区域の割合" if ja
+                else f"Share within {d} m of a stop or in a DRT area")
+    if m := re.fullmatch(r"tt_(.+)_min", metric):
+        name = _dest_name(m.group(1), lang)
+        return f"{name}までの所要時間 (分)" if ja else f"Travel time to {name} (min)"
+    if m := re.fullmatch(r"reach_(.+)_share", metric):
+        name = _dest_name(m.group(1), lang)
+        return f"{name}へ到達できる割合" if ja else f"Share reaching {name}"
+    return metric
 
 
 def check_lang(lang: str) -> str:

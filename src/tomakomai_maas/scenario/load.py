@@ -117,6 +117,9 @@ def _absolutise(data: dict[str, Any], base: Path) -> dict[str, Any]:
     gen = (out.get("demand") or {}).get("generated") if isinstance(out.get("demand"), dict) else None
     if isinstance(gen, dict) and gen.get("zones_file") is not None:
         gen["zones_file"] = fix(gen["zones_file"])
+    acc = out.get("accessibility")
+    if isinstance(acc, dict) and acc.get("zones_file") is not None:
+        acc["zones_file"] = fix(acc["zones_file"])
     net = out.get("network")
     if isinstance(net, dict) and isinstance(net.get("source"), str):
         src = net["source"]
@@ -273,6 +276,10 @@ def _resolve_paths(sc: Scenario, base: Path, source: Path | None) -> Scenario:
         demand = demand.model_copy(update={"generated": demand.generated.model_copy(
             update={"zones_file": res(demand.generated.zones_file)})})
     output = sc.output.model_copy(update={"dir": res(sc.output.dir)})
+    accessibility = sc.accessibility
+    if accessibility.zones_file is not None:
+        accessibility = accessibility.model_copy(
+            update={"zones_file": res(accessibility.zones_file)})
     network = sc.network
     src = network.source
     if not src.startswith(("embedded:", "place:")) and not _looks_like_point(src):
@@ -280,7 +287,8 @@ def _resolve_paths(sc: Scenario, base: Path, source: Path | None) -> Scenario:
         if candidate is not None and candidate.exists():
             network = network.model_copy(update={"source": str(candidate)})
     return sc.model_copy(update={"lines": lines, "demand": demand, "output": output,
-                                 "network": network, "source_file": source})
+                                 "network": network, "accessibility": accessibility,
+                                 "source_file": source})
 
 
 def _looks_like_point(s: str) -> bool:

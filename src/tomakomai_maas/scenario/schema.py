@@ -24,6 +24,7 @@ from pydantic import (
     model_validator,
 )
 
+from tomakomai_maas.metrics.access import AccessibilityConfig
 from tomakomai_maas.metrics.cost import CostConfig
 from tomakomai_maas.scenario.schema_demand import GeneratedDemandConfig, MaasConfig
 from tomakomai_maas.scenario.schema_drt import DrtConfig
@@ -316,5 +317,9 @@ class Scenario(_Model):
     cost: CostConfig = Field(default_factory=CostConfig,
                              description="Unit costs and fares (defaults assumed, see "
                              "tomakomai_maas.metrics.cost.ASSUMPTIONS).")
+    accessibility: AccessibilityConfig = Field(
+        default_factory=AccessibilityConfig,
+        description="Coverage (walk to a served stop, DRT areas) and public-transport travel "
+        "times to key destinations, per zone and age band (tomakomai_maas.metrics.access).")
     output: OutputConfig = OutputConfig()
     source_file: Path | None = Field(None, description="Set by the loader; not for users.")
