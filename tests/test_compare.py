@@ -232,3 +232,18 @@ def test_accessibility_rows_order_and_formatting() -> None:
     assert fmt_access("covered_500m_share", 0.05, delta=True) == "+5.0 pt"
     assert fmt_access("tt_x_min", float("nan")) == "–"
     assert fmt_access("population", 49677.0) == "49,677"
+
+
+def test_travel_time_differences_only_between_equal_reach() -> None:
+    from tomakomai_maas.report.html import access_delta_shown
+
+    long = pd.DataFrame([
+        ("b", "all", "tt_x_min", 30.0, 20.0, 10.0), ("b", "all", "reach_x_share", 0.5, 0.4, 0.1),
+        ("b", "all", "tt_y_min", 25.0, 20.0, 5.0), ("b", "all", "reach_y_share", 0.4, 0.4, 0.0),
+        ("b", "all", "covered_500m_share", 0.3, 0.2, 0.1)],
+        columns=["scenario", "band", "metric", "value", "baseline_value", "delta"]
+    ).set_index(["scenario", "band", "metric"])
+    assert not access_delta_shown(long, "b", "all", "tt_x_min")  # other residents reach x
+    assert access_delta_shown(long, "b", "all", "tt_y_min")
+    assert access_delta_shown(long, "b", "all", "covered_500m_share")
+    assert not access_delta_shown(long, "b", "all", "reach_y_share")  # no change

@@ -82,7 +82,7 @@ def markdown_tables(comp: mc.Comparison, *, lang: str = "ja") -> str:
         lines += ["", f"\\* {text('significant', lang)} (95%)"]
     rows = accessibility_rows(comp.accessibility)
     if len(rows):
-        from tomakomai_maas.report.html import fmt_access
+        from tomakomai_maas.report.html import access_delta_shown, fmt_access
         from tomakomai_maas.report.labels import BAND_LABELS
 
         present = list(dict.fromkeys(rows["scenario"]))
@@ -100,7 +100,7 @@ def markdown_tables(comp: mc.Comparison, *, lang: str = "ja") -> str:
                     continue
                 r = idx.loc[(sc, band, metric)]
                 c = fmt_access(metric, r["value"])
-                if i and pd.notna(r["delta"]) and float(r["delta"]) != 0:
+                if i and access_delta_shown(idx, sc, band, metric):
                     c += f" ({fmt_access(metric, r['delta'], delta=True)})"
                 cells.append(c)
             lines.append(f"| {BAND_LABELS.get(band, (band, band))[bi]} | "

@@ -25,7 +25,7 @@ import pandas as pd
 from tomakomai_maas.report.labels import BAND_LABELS, access_label, check_lang, kpi_label, text
 
 __all__ = ["ScenarioInfo", "ReportFigure", "render_comparison_html", "png_data_uri", "fmt_number",
-           "fmt_access"]
+           "fmt_access", "access_delta_shown"]
 
 _CSS = """
 body { font-family: "Hiragino Sans", "Noto Sans CJK JP", "Yu Gothic", "IPAexGothic",
@@ -200,6 +200,19 @@ def fmt_access(metric: str, v: Any, *, delta: bool = False) -> str:
     return f"{sign}{x:,.1f}"
 
 
+def access_delta_shown(idx: pd.DataFrame, scenario: str, band: str, metric: str) -> bool:
+    """Whether a difference is meaningful: a mean travel time is averaged over the residents
+    who reach the destination, so its difference is shown only when the reach share is the
+    same in both scenarios (``idx``: the long table indexed by scenario, band, metric)."""
+    r = idx.loc[(scenario, band, metric)]
+    if pd.isna(r["delta"]) or float(r["delta"]) == 0:
+        return False
+    if metric.startswith("tt_") and metric.endswith("_min"):
+        reach = (scenario, band, "reach_" + metric[3:-4] + "_share")
+        return reach in idx.index and float(idx.loc[reach, "delta"]) == 0
+    return True
+
+
 def _access_html(access: pd.DataFrame, labels: Sequence[str], lang: str, note: str) -> str:
     """Rows = (band, metric), columns = scenarios: value, and Δ vs the first scenario."""
     present = [s for s in labels if s in set(access["scenario"])]
@@ -222,7 +235,7 @@ def _access_html(access: pd.DataFrame, labels: Sequence[str], lang: str, note: s
                 continue
             r = idx.loc[(s, band, metric)]
             val = fmt_access(metric, r["value"])
-            if i and pd.notna(r["delta"]) and float(r["delta"]) != 0:
+            if i and access_delta_shown(idx, s, band, metric):
                 d = float(r["delta"])
                 val += (f" <span class='ci'>({_e(fmt_access(metric, d, delta=True))})</span>")
             cells.append(f"<td class='num'>{val}</td>")

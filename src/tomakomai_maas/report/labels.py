@@ -106,14 +106,17 @@ TEXT: dict[str, tuple[str, str]] = {
         "またはデマンド交通の運行区域 (停留所型は乗降場所まで徒歩圏内) で判定します。"
         "所要時間はゾーン中心から出発時刻 {times} に出発した場合の徒歩・待ち・乗車時間の合計で、"
         "デマンド交通は含みません。到達割合は公共交通 (または徒歩圏) で到達できる住民の割合です。"
+        "所要時間は到達できる住民の平均のため、到達割合が基準と同じ場合のみ差を示します。"
         "時刻表・道路網・人口から決まる値のため信頼区間はありません。",
         "Zone residents are spread over points in each zone; a point is covered within a "
         "distance of a served stop (walk along the road network) or inside a DRT service "
         "area (for stop-based DRT: within its walk limit of a virtual stop). Travel times run "
         "from zone centroids leaving at {times}: walk, wait and ride by the timetabled lines "
         "(DRT not included); the reach share is the share of residents whose zone reaches the "
-        "destination. The values follow from timetables, network and population, so they "
-        "have no confidence interval."),
+        "destination. A mean travel time covers the residents who reach the destination, so "
+        "its difference is shown only where the reach share equals the baseline's. The "
+        "values follow from timetables, network and population, so they have no confidence "
+        "interval."),
 }
 
 #: Age band of the accessibility summaries → (Japanese, English).
