@@ -289,6 +289,10 @@ def test_scenario_settings_zones_file_and_switch(tmp_path, grid):
     t = scenario_accessibility(sc, w, ctx.walk_oracle)
     assert t["zone_id"].tolist() == ["A", "B"]
     assert t["covered_500m_share"].tolist() == [1.0, 0.0]  # 苫小牧駅前 is a trial stop
+    # without a car = in a household without one: default (assumed) household car shares
+    # 0.85, 0.85, 0.70 by band -> 10 x 0.15 + 60 x 0.15 + 30 x 0.30 = 19.5 in zone A
+    assert t["pop_no_car"].tolist() == pytest.approx([19.5, 9.75])
+    assert t["covered_500m_pop_no_car"].tolist() == pytest.approx([19.5, 0.0])
     off = load_scenario(p, ["accessibility.enabled=false"])
     assert scenario_accessibility(off, w, ctx.walk_oracle) is None
     from tomakomai_maas.errors import ScenarioError

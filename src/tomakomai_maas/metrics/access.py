@@ -91,6 +91,7 @@ __all__ = [
     "drt_areas_of_world",
     "scenario_accessibility",
     "scenario_zones",
+    "household_car_shares",
     "accessibility_json",
     "DrtArea",
     "drt_area",
@@ -500,7 +501,21 @@ def scenario_accessibility(sc: Any, world: World, walk: Any) -> pd.DataFrame | N
         return None
     base = AccessConfig(**{k: getattr(cfg, k) for k in AccessConfig.model_fields})
     return accessibility_table(world, zones, walk, config=base,
-                               drt_areas=drt_areas_of_world(world))
+                               drt_areas=drt_areas_of_world(world),
+                               car_availability=household_car_shares(sc))
+
+
+def household_car_shares(sc: Any) -> dict[str, float]:
+    """Share of residents living in a household with a car, by age band, from the scenario's
+    ``demand.generated.car_availability.household_car_prob`` (its defaults when the demand
+    is not generated). These shares are ASSUMED (car ownership in Tomakomai was not found,
+    facts §4); "without a car" = in a household without one, whatever the licence."""
+    from tomakomai_maas.scenario.schema_demand import GeneratedDemandConfig
+
+    gen = sc.demand.generated
+    probs = (gen.car_availability if gen is not None else
+             GeneratedDemandConfig().car_availability).household_car_prob
+    return dict(zip(("0_14", "15_64", "65p"), (float(p) for p in probs), strict=True))
 
 
 def accessibility_json(table: pd.DataFrame) -> dict[str, dict[str, float | None]]:
