@@ -301,3 +301,23 @@ def test_scenario_settings_zones_file_and_switch(tmp_path, grid):
         load_scenario(p, ["accessibility.departure_times=['9h']"])
     assert "accessibility.departure_times" in str(err.value.problems) and "HH:MM" in str(
         err.value.problems)
+
+
+def test_bad_accessibility_settings_fail_at_validation(tmp_path):
+    """Found by validate/build (before any simulation), naming the field and the choices."""
+    from test_compare import write_cheap_scenario
+    from tomakomai_maas.errors import ScenarioError
+    from tomakomai_maas.scenario.build import build
+    from tomakomai_maas.scenario.load import load_scenario
+
+    base = write_cheap_scenario(tmp_path)
+    sc = load_scenario(base, ["accessibility.destinations=[city_hospital, aeon]",
+                              "accessibility.zones_file=missing.csv"])
+    with pytest.raises(ScenarioError) as err:
+        build(sc)
+    text = "\n".join(err.value.problems)
+    assert "accessibility.destinations[1]: unknown landmark 'aeon'" in text
+    assert "did you mean 'aeon_mall'" in text and "allowed:" in text
+    assert "accessibility.zones_file" in text and "missing.csv" in text
+    build(load_scenario(base, ["accessibility.enabled=false",
+                               "accessibility.destinations=[aeon]"]))  # off: not checked

@@ -191,6 +191,7 @@ def build(sc: Scenario, *, cache_dir: Path | None = None,
         if generated is not None:
             requests_parts.append(generated)
 
+    _check_accessibility(sc, label, problems)
     if problems:
         raise ScenarioError(f"{label}: {len(problems)} problem(s) found while building", problems)
 
@@ -231,6 +232,28 @@ def build(sc: Scenario, *, cache_dir: Path | None = None,
 
 def _label(sc: Scenario) -> str:
     return str(sc.source_file) if sc.source_file else sc.name
+
+
+def _check_accessibility(sc: Scenario, label: str, problems: list[str]) -> None:
+    """The ``accessibility`` section's destinations are landmark keys; its zone file reads."""
+    from tomakomai_maas.network import load_landmarks
+
+    cfg = sc.accessibility
+    if not cfg.enabled:
+        return
+    keys = [str(k) for k in load_landmarks()["key"]]
+    for k, dest in enumerate(cfg.destinations):
+        if dest not in keys:
+            problems.append(f"{label}: accessibility.destinations[{k}]: unknown landmark "
+                            f"{dest!r}{_did_you_mean(dest, keys)}; allowed: the keys of "
+                            f"network/data/landmarks.csv ({', '.join(sorted(keys))})")
+    if cfg.zones_file is not None:
+        from tomakomai_maas.demand.zones import load_zones
+
+        try:
+            load_zones(cfg.zones_file)
+        except ScenarioError as exc:
+            problems.append(f"{label}: accessibility.zones_file: {exc}")
 
 
 def _did_you_mean(value: str, options: Any) -> str:
