@@ -34,6 +34,7 @@ from tomakomai_maas.report.html import (
     render_comparison_html,
 )
 from tomakomai_maas.report.labels import check_lang, kpi_label, text
+from tomakomai_maas.report.outdir import remove_stale_outputs
 
 __all__ = ["write_comparison", "markdown_tables", "comparison_figures"]
 
@@ -146,7 +147,11 @@ def comparison_figures(comp: mc.Comparison, *, lang: str = "ja",
 
 def write_comparison(comp: mc.Comparison, out_dir: str | Path, *, lang: str = "ja",
                      graph_for: Callable[[str], Any] | None = None) -> dict[str, Path]:
-    """Write tables, plots and ``report.html`` of ``comp`` into ``out_dir``; returns the paths."""
+    """Write tables, plots and ``report.html`` of ``comp`` into ``out_dir``; returns the paths.
+
+    Files an earlier comparison wrote into ``out_dir`` are removed first, anything else in it
+    is kept (:func:`tomakomai_maas.report.outdir.remove_stale_outputs`).
+    """
     from tomakomai_maas import __version__
     from tomakomai_maas.metrics.observed import observed_vs_simulated
     from tomakomai_maas.runner import write_json
@@ -154,6 +159,7 @@ def write_comparison(comp: mc.Comparison, out_dir: str | Path, *, lang: str = "j
     check_lang(lang)
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
+    remove_stale_outputs(out, comp.labels)  # an earlier comparison's files (report/outdir.py)
     paths: dict[str, Path] = {}
     comp.kpi_table.to_csv(out / "kpis.csv", index=False, float_format="%.10g")
     paths["kpis.csv"] = out / "kpis.csv"
