@@ -127,6 +127,8 @@ def comparison_figures(comp: mc.Comparison, *, lang: str = "ja",
         "co2_g_per_boarding", lang), fig))
     graph_for = graph_for or _graph_loader()
     landmarks = None
+    from tomakomai_maas.report.map_layers import drt_map_data, routed_line_patterns
+
     for r in comp.results:
         if r.world is None or "stops" not in r.tables:
             continue
@@ -138,9 +140,10 @@ def comparison_figures(comp: mc.Comparison, *, lang: str = "ja",
 
             landmarks = load_landmarks()
         fig, _ = plots.plot_scenario_map(
-            G, mc.line_patterns(r.world),
+            G, routed_line_patterns(r.world, G, speed_factor=r.scenario.network.speed_factor),
             mc.stop_boardings(r.tables["stops"], r.world, replications=comp.replications),
-            landmarks=landmarks, lang=lang, title=f"{text('network_map', lang)}: {r.label}")
+            landmarks=landmarks, lang=lang, title=f"{text('network_map', lang)}: {r.label}",
+            drt=drt_map_data(r.world))
         out.append((f"map_{r.label}", f"{text('network_map', lang)}: {r.label}", fig))
     return out
 
