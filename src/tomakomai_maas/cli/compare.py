@@ -40,6 +40,10 @@ def register(sub: argparse._SubParsersAction) -> None:
                         "(default: the baseline's seed)")
     p.add_argument("-o", "--out", type=Path, default=None,
                    help="output folder (default: <baseline output.dir>/compare/<timestamp>)")
+    p.add_argument("--force", action="store_true",
+                   help="write into --out even if it is a non-empty folder that is not an "
+                        "earlier comparison (same-named files are overwritten, nothing else is "
+                        "touched); an earlier comparison's files are always replaced")
     p.add_argument("--lang", choices=("ja", "en"), default="ja", help="labels of plots/report")
     p.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
                    help="override a field in every scenario (repeatable; values are YAML)")
@@ -57,6 +61,7 @@ def _cmd_compare(args: argparse.Namespace) -> int:
     from tomakomai_maas.executors import get_executor
     from tomakomai_maas.metrics.compare import compare
     from tomakomai_maas.report.comparison import write_comparison
+    from tomakomai_maas.report.outdir import check_comparison_dir
     from tomakomai_maas.scenario.load import load_scenario
 
     quiet = bool(args.quiet or args.sub_quiet)
@@ -67,6 +72,7 @@ def _cmd_compare(args: argparse.Namespace) -> int:
     if out is None:
         stamp = dt.datetime.now().strftime("%Y%m%d-%H%M%S")
         out = Path(scenarios[0].output.dir) / "compare" / stamp
+    check_comparison_dir(out, force=args.force)  # before anything runs or is written
     bar = progress_bar("replications", quiet=quiet)
 
     def progress(label: str, done: int, total: int) -> None:

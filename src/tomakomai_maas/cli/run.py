@@ -11,7 +11,7 @@ import yaml
 from tomakomai_maas.cli._progress import progress_bar
 from tomakomai_maas.errors import ScenarioError, TomakomaiError
 
-__all__ = ["register", "format_kpi_table"]
+__all__ = ["register", "format_kpi_table", "HEADLINE_KPIS", "DRT_HEADLINE_KPIS"]
 
 #: KPIs shown on the terminal after a run (all KPIs are in summary.json).
 HEADLINE_KPIS = (
@@ -20,6 +20,19 @@ HEADLINE_KPIS = (
     "vehicle_km", "pax_km", "energy_kwh", "fuel_l", "co2_kg", "co2_g_per_pax_km",
     "takeovers", "trips_cancelled",
 )
+
+#: On-demand (DRT) KPIs shown after the headline ones, only when the run has a DRT service
+#: (its ``drt.*`` KPIs are in summary.json). Names missing from the summary are skipped.
+DRT_HEADLINE_KPIS = (
+    "drt.requests", "drt.served_share", "drt.cancelled", "drt.wait_mean_min",
+    "drt.wait_p95_min", "drt.ride_mean_min", "drt.detour_mean", "drt.shared_share",
+    "drt.passengers", "drt.vehicle_km", "drt.empty_km_share", "drt.occupancy",
+    "drt.vehicle_km_per_pax", "drt.idle_share", "drt.energy_kwh", "drt.fuel_l", "drt.co2_kg",
+    "drt.soc_min", "drt.fare_revenue_yen", "drt.cost_per_trip_yen", "drt.subsidy_per_trip_yen",
+    "drt.rejected",
+)
+#: Prefix of the per-reason rejection counts; a reason is shown when any replication had one.
+DRT_REJECTED_PREFIX = "drt.rejected."
 
 
 def _add_common(p: argparse.ArgumentParser) -> None:
@@ -74,21 +87,54 @@ def _cmd_run(args: argparse.Namespace) -> int:
 
 
 def format_kpi_table(summary: dict) -> str:  # type: ignore[type-arg]
-    """A plain-text table of the headline KPIs with their 95% CIs."""
+    """A plain-text table of the headline KPIs with their 95% CIs.
+
+    When the summary has on-demand KPIs (``drt.*``: the scenario has a DRT service) a second
+    block follows with :data:`DRT_HEADLINE_KPIS` and, after ``drt.rejected``, the rejections
+    by reason (``drt.rejected.<reason>``) that occurred in at least one replication, most
+    frequent first (ties by name). Rows show the mean and the 95% CI over replications.
+    """
     kpis = summary.get("kpis", {})
     n = summary.get("replications", 1)
+    rows = [k for k in HEADLINE_KPIS if k in kpis]
+    drt_rows: list[str] = []
+    if any(k.startswith("drt.") for k in kpis):
+        drt_rows = [k for k in DRT_HEADLINE_KPIS if k in kpis]
+        reasons = [k for k in kpis if k.startswith(DRT_REJECTED_PREFIX)
+                   and _occurred(kpis[k])]
+        reasons.sort(key=lambda k: (-float(kpis[k].get("mean") or 0.0), k))
+        at = drt_rows.index("drt.rejected") + 1 if "drt.rejected" in drt_rows else len(drt_rows)
+        drt_rows[at:at] = reasons
+    width = max([22, *(len(k) + (2 if k.startswith(DRT_REJECTED_PREFIX) else 0)
+                       for k in drt_rows)])
     lines = [f"{summary.get('scenario')}: {n} replication(s), seed {summary.get('seed')}",
-             f"  {'KPI':<22} {'mean':>12} {'95% CI':>25}"]
-    for k in HEADLINE_KPIS:
-        if k not in kpis:
-            continue
-        e = kpis[k]
-        mean = e.get("mean")
-        lo, hi = e.get("ci_low"), e.get("ci_high")
-        ci = f"[{lo:.4g}, {hi:.4g}]" if lo is not None and hi is not None else "-"
-        ms = f"{mean:.4g}" if mean is not None else "-"
-        lines.append(f"  {k:<22} {ms:>12} {ci:>25}")
+             f"  {'KPI':<{width}} {'mean':>12} {'95% CI':>25}"]
+    lines += [_kpi_row(k, kpis[k], width) for k in rows]
+    if drt_rows:
+        lines.append("  on-demand (DRT):")
+        lines += [_kpi_row(k, kpis[k], width, indent=2 if k.startswith(DRT_REJECTED_PREFIX)
+                           else 0) for k in drt_rows]
     return "\n".join(lines)
+
+
+def _occurred(e: dict) -> bool:  # type: ignore[type-arg]
+    """A count KPI (>= 0 in every replication) that was above zero in at least one."""
+    mean = e.get("mean")
+    return isinstance(mean, int | float) and mean > 0
+
+
+def _num(x: float | None) -> str:
+    """4 significant digits; large values (yen, km) in full instead of an exponent."""
+    if x is None:
+        return "-"
+    return f"{x:.0f}" if 1e4 <= abs(x) < 1e15 else f"{x:.4g}"
+
+
+def _kpi_row(k: str, e: dict, width: int, *, indent: int = 0) -> str:  # type: ignore[type-arg]
+    lo, hi = e.get("ci_low"), e.get("ci_high")
+    ci = f"[{_num(lo)}, {_num(hi)}]" if lo is not None and hi is not None else "-"
+    name = " " * indent + k
+    return f"  {name:<{width}} {_num(e.get('mean')):>12} {ci:>25}"
 
 
 def _cmd_validate(args: argparse.Namespace) -> int:

@@ -38,6 +38,7 @@ from tomakomai_maas.report.html import (
     render_comparison_html,
 )
 from tomakomai_maas.report.labels import access_label, check_lang, kpi_label, text
+from tomakomai_maas.report.outdir import remove_stale_outputs
 
 __all__ = ["write_comparison", "markdown_tables", "comparison_figures", "accessibility_rows",
            "accessibility_note"]
@@ -215,6 +216,8 @@ def comparison_figures(comp: mc.Comparison, *, lang: str = "ja",
     out += _access_figures(comp, lang)
     graph_for = graph_for or _graph_loader()
     landmarks = None
+    from tomakomai_maas.report.map_layers import drt_map_data, routed_line_patterns
+
     for r in comp.results:
         if r.world is None or "stops" not in r.tables:
             continue
@@ -226,16 +229,21 @@ def comparison_figures(comp: mc.Comparison, *, lang: str = "ja",
 
             landmarks = load_landmarks()
         fig, _ = plots.plot_scenario_map(
-            G, mc.line_patterns(r.world),
+            G, routed_line_patterns(r.world, G, speed_factor=r.scenario.network.speed_factor),
             mc.stop_boardings(r.tables["stops"], r.world, replications=comp.replications),
-            landmarks=landmarks, lang=lang, title=f"{text('network_map', lang)}: {r.label}")
+            landmarks=landmarks, lang=lang, title=f"{text('network_map', lang)}: {r.label}",
+            drt=drt_map_data(r.world))
         out.append((f"map_{r.label}", f"{text('network_map', lang)}: {r.label}", fig))
     return out
 
 
 def write_comparison(comp: mc.Comparison, out_dir: str | Path, *, lang: str = "ja",
                      graph_for: Callable[[str], Any] | None = None) -> dict[str, Path]:
-    """Write tables, plots and ``report.html`` of ``comp`` into ``out_dir``; returns the paths."""
+    """Write tables, plots and ``report.html`` of ``comp`` into ``out_dir``; returns the paths.
+
+    Files an earlier comparison wrote into ``out_dir`` are removed first, anything else in it
+    is kept (:func:`tomakomai_maas.report.outdir.remove_stale_outputs`).
+    """
     from tomakomai_maas import __version__
     from tomakomai_maas.metrics.observed import observed_vs_simulated
     from tomakomai_maas.runner import write_json
@@ -243,6 +251,7 @@ def write_comparison(comp: mc.Comparison, out_dir: str | Path, *, lang: str = "j
     check_lang(lang)
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
+    remove_stale_outputs(out, comp.labels)  # an earlier comparison's files (report/outdir.py)
     paths: dict[str, Path] = {}
     comp.kpi_table.to_csv(out / "kpis.csv", index=False, float_format="%.10g")
     paths["kpis.csv"] = out / "kpis.csv"

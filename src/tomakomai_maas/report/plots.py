@@ -16,7 +16,8 @@ plot_boardings_by_hour   boardings per hour of day (``boardings_by_hour`` frames
 plot_occupancy           mean load over the day (``occupancy_by_hour`` frames)
 plot_mode_shares         stacked shares by mode (``mode_shares`` frames)
 plot_co2_cost            CO2 per passenger and, if present, a ``cost_*`` KPI
-plot_scenario_map        road network + the scenario's lines + stop boardings as circles
+plot_scenario_map        road network + lines (along the roads) + DRT area and stops +
+                         stop boardings as circles
 plot_sweep               a KPI against a swept parameter, with CI whiskers
 =======================  ==================================================================
 """
@@ -252,19 +253,25 @@ def plot_co2_cost(kpi_table: pd.DataFrame, *, co2_kpi: str = "co2_g_per_boarding
 def plot_scenario_map(G: Any, lines: pd.DataFrame, stop_demand: pd.DataFrame, *,
                       landmarks: pd.DataFrame | None = None, lang: str = "ja",
                       title: str | None = None, ax: Axes | None = None,
-                      max_marker_size: float = 400.0) -> tuple[Figure, Axes]:
-    """The road network with the scenario's lines and its demand at stops.
+                      max_marker_size: float = 400.0, drt: Any = None) -> tuple[Figure, Axes]:
+    """The road network with the scenario's lines, its DRT service and its demand at stops.
 
     Args:
         G: road graph (drawn with :func:`tomakomai_maas.report.network_map.plot_network`).
-        lines: ``line_patterns`` frame: one polyline per route and direction through its
-            stops (``lat``/``lon`` in ``seq`` order), one colour per route.
+        lines: one polyline per route and direction (``lat``/``lon`` in ``seq`` order), one
+            colour per route: :func:`tomakomai_maas.report.map_layers.routed_line_patterns`
+            (along the roads) or ``line_patterns`` (straight between stops).
         stop_demand: ``stop_boardings`` frame; marker area ∝ ``boardings`` (the largest gets
             ``max_marker_size`` points²; stops without boardings are drawn as small dots).
         landmarks: optional landmark table for the base map.
+        drt: optional :class:`~tomakomai_maas.report.map_layers.DrtMapData`: the service area
+            as a shaded polygon (none when the area is the whole network), virtual stops as
+            white squares and depots as dark squares, in the DRT colour.
 
-    The map zooms to the stops (with a margin).
+    The map zooms to the stops, lines and DRT area (with a margin).
     """
+    from matplotlib.patches import Patch
+
     from tomakomai_maas.report.network_map import plot_network
 
     check_lang(lang)
@@ -275,6 +282,36 @@ def plot_scenario_map(G: Any, lines: pd.DataFrame, stop_demand: pd.DataFrame, *,
                            title=title if title is not None else text("network_map", lang))
     for coll in ax.collections:  # fade the base map so lines and demand stand out
         coll.set_alpha(0.45)
+    lons: list[np.ndarray] = []
+    lats: list[np.ndarray] = []
+    extra: list[Any] = []  # legend entries after the lines
+    if drt is not None:
+        c = _MODE_COLOURS["drt"]
+        name = f"{text('drt_area', lang)}: {drt.name}"
+        if drt.area:
+            la, lo = (np.asarray([p[i] for p in drt.area], float) for i in (0, 1))
+            ax.fill(lo, la, facecolor=c, alpha=0.13, edgecolor="none", zorder=3)
+            ax.plot(np.append(lo, lo[0]), np.append(la, la[0]), color=c, linewidth=1.8,
+                    linestyle="--", zorder=4)
+            lons.append(lo)
+            lats.append(la)
+            extra.append(Patch(facecolor=c, alpha=0.35, edgecolor=c, linestyle="--",
+                               label=name))
+        else:
+            extra.append(Patch(facecolor="none", edgecolor="none",
+                               label=f"{name} ({text('drt_whole_network', lang)})"))
+        if len(drt.stops):
+            lo, la = drt.stops["lon"].to_numpy(float), drt.stops["lat"].to_numpy(float)
+            ax.scatter(lo, la, marker="s", s=34, facecolor="white", edgecolor=c, linewidth=1.6,
+                       zorder=7, label=text("drt_stops", lang))
+            lons.append(lo)
+            lats.append(la)
+        if len(drt.depots):
+            lo, la = drt.depots["lon"].to_numpy(float), drt.depots["lat"].to_numpy(float)
+            ax.scatter(lo, la, marker="s", s=44, facecolor="#7f2704", edgecolor="white",
+                       linewidth=0.8, zorder=7, label=text("drt_depot", lang))
+            lons.append(lo)
+            lats.append(la)
     routes = list(dict.fromkeys(lines["route_id"].astype(str))) if len(lines) else []
     colours = {r: _PALETTE[i % len(_PALETTE)] for i, r in enumerate(routes)}
     seen: set[str] = set()
@@ -283,8 +320,11 @@ def plot_scenario_map(G: Any, lines: pd.DataFrame, stop_demand: pd.DataFrame, *,
         name = str(df["route_name"].iloc[0])
         lab = None if rid in seen else (f"{rid} {name}" if name and name != rid else str(rid))
         seen.add(str(rid))
-        ax.plot(df["lon"].to_numpy(float), df["lat"].to_numpy(float), color=colours[str(rid)],
-                linewidth=3.0, alpha=0.8, solid_capstyle="round", label=lab, zorder=5)
+        lo, la = df["lon"].to_numpy(float), df["lat"].to_numpy(float)
+        ax.plot(lo, la, color=colours[str(rid)], linewidth=3.0, alpha=0.8,
+                solid_capstyle="round", solid_joinstyle="round", label=lab, zorder=5)
+        lons.append(lo)
+        lats.append(la)
     top = 0.0
     if len(stop_demand):
         b = stop_demand["boardings"].to_numpy(float)
@@ -294,7 +334,13 @@ def plot_scenario_map(G: Any, lines: pd.DataFrame, stop_demand: pd.DataFrame, *,
         ax.scatter(stop_demand["lon"].to_numpy(float), stop_demand["lat"].to_numpy(float),
                    s=sizes, color="#08306b", alpha=0.45, edgecolor="white", linewidth=0.8,
                    zorder=6)
-        lon, lat = stop_demand["lon"].to_numpy(float), stop_demand["lat"].to_numpy(float)
+        lons.append(stop_demand["lon"].to_numpy(float))
+        lats.append(stop_demand["lat"].to_numpy(float))
+    lon = np.concatenate(lons) if lons else np.empty(0)
+    lat = np.concatenate(lats) if lats else np.empty(0)
+    ok = np.isfinite(lon) & np.isfinite(lat)
+    if ok.any():
+        lon, lat = lon[ok], lat[ok]
         pad_x = max(0.004, 0.15 * (lon.max() - lon.min()))
         pad_y = max(0.003, 0.15 * (lat.max() - lat.min()))
         x0, x1 = lon.min() - pad_x, lon.max() + pad_x
@@ -303,6 +349,7 @@ def plot_scenario_map(G: Any, lines: pd.DataFrame, stop_demand: pd.DataFrame, *,
         ax.set_ylim(y0, y1)
         ax.set_aspect(1.0 / math.cos(math.radians((y0 + y1) / 2)))
     handles = [h for h in ax.get_legend_handles_labels()[0]]
+    handles += extra
     if len(stop_demand):
         handles.append(Line2D([], [], marker="o", linestyle="", markersize=9,
                               color="#08306b", alpha=0.45,
