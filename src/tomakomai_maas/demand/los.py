@@ -14,7 +14,8 @@ No simpy here. Each function returns plain arrays over the trips (minutes, yen) 
 * **bus / av_bus** - the journey planner's best itinerary over the human-driven lines
   (``bus``) or the autonomous lines (``av_bus``, automation level >= 2) alone, between the
   stops within ``journey.max_walk_m`` of each end: access/egress walks, waits, in-vehicle
-  time, transfers, the GTFS fare (:mod:`.fares`) and a reliability term from
+  time, transfers, the fare of the rides (:meth:`~tomakomai_maas.supply.fares.FareTable.
+  journey_fares`, the function the cost model books revenue with) and a reliability term from
   ``operations.link_time_cv``. On a line whose scheduled gap at the boarding stop is longer
   than ``timetable_headway_s`` the rider knows the timetable: they reach the stop
   ``u x arrival_margin_s`` before the departure and the rest of the gap is *schedule
@@ -34,7 +35,7 @@ from typing import Any
 
 import numpy as np
 
-from tomakomai_maas.demand.fares import FareTable
+from tomakomai_maas.supply.fares import FareTable
 from tomakomai_maas.world import Access, JourneyParams, Request, Stop, TripSchedule, VehicleType
 
 __all__ = [
@@ -240,7 +241,7 @@ def skim_pt(supply: PtSupply, mode: str, *, trip_ids: Sequence[str], depart_s: n
         out.wait_min[i] = (itin.wait_s - hidden + at_stop) / 60.0
         out.ivt_min[i] = itin.ivt_s / 60.0
         out.transfers[i] = itin.n_transfers
-        out.fare_yen[i] = supply.fares.itinerary_yen(rides)
+        out.fare_yen[i] = supply.fares.itinerary_yen(rides, trips_by_id)
         out.reliability_sd_min[i] = supply.link_time_cv * itin.ivt_s / 60.0
         out.schedule_delay_min[i] = delay / 60.0
         out.depart_s[i] = t0 + delay
