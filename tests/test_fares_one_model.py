@@ -251,3 +251,27 @@ def test_old_maas_default_fare_key_is_checked() -> None:
     # equal values, or both given (a resolved dump), load
     load_scenario(path, ["maas.default_fare_yen=230"])
     load_scenario(path, ["maas.default_fare_yen=250", "cost.fares.flat_fare_yen=260"])
+
+
+def test_drt_rides_pay_the_service_fare_the_skim_shows() -> None:
+    import dataclasses
+
+    from tomakomai_maas.drt_world import DrtService
+
+    world, _, table = _shipped()
+    legs = pd.DataFrame([
+        {"request_id": "a", "leg_index": 0, "kind": "ride", "route_id": "drt", "trip_id": "",
+         "from_stop": "", "to_stop": "", "board_s": 36000.0},
+        {"request_id": "c", "leg_index": 0, "kind": "ride", "route_id": "drt", "trip_id": "",
+         "from_stop": "", "to_stop": "", "board_s": 36100.0}])
+    trips = pd.DataFrame({"request_id": ["a", "c"], "pax_class": ["adult", "child"],
+                          "n_rides": [1, 1]})
+    tables = {"legs": legs, "trips": trips}
+    # no DRT service in the World (hand-made tables): cost.fares.drt_fare_yen, child half
+    assert cost_kpis(tables, world, CostConfig(), fares=table)["revenue_fare_yen"] == 750.0
+    svc = DrtService(name="d", tt=None, vehicles=(), fares_yen={"adult": 300.0, "child": 100.0})
+    with_drt = dataclasses.replace(world, drt=svc)
+    # the service's class fares (what the DRT skim shows the adult: svc.fare_yen = 300)
+    assert cost_kpis(tables, with_drt, CostConfig(), fares=table)["revenue_fare_yen"] == 400.0
+    free = dataclasses.replace(world, drt=dataclasses.replace(svc, fares_yen={"adult": 0.0}))
+    assert cost_kpis(tables, free, CostConfig(), fares=table)["revenue_fare_yen"] == 0.0
