@@ -21,8 +21,10 @@ What the service is
 Read by other layers
     ``demand.los.drt_level_of_service`` reads the attributes ``max_wait_min``,
     ``max_detour_factor``, ``fare_yen`` (adult), ``start_s``/``end_s`` (first start and last
-    end of the service hours; ``service_hours_s`` has every window). The simulator reads
-    everything else.
+    end of the service hours; ``service_hours_s`` has every window), and meets riders where
+    the simulator does: :func:`snap_to_service` (area, snapping) and
+    :func:`walk_to_virtual_stops` (the walk to a virtual stop) are the one rule of both. The
+    simulator reads everything else.
 """
 
 from __future__ import annotations
@@ -52,6 +54,8 @@ __all__ = [
     "SubsetTravelTimes",
     "Snapper",
     "SIM_REJECT_REASONS",
+    "snap_to_service",
+    "walk_to_virtual_stops",
 ]
 
 DrtMode = Literal["door_to_door", "stop_based"]
@@ -425,3 +429,55 @@ class SubsetTravelTimes:
             return self._dist.item(self._local_list[i], self._local_list[j])
         except TypeError:
             return self._dist[self._local[i], self._local[j]]
+
+
+# -- where a rider meets the service (shared by the simulator and the mode-choice skims) ------
+def snap_to_service(svc: DrtService, lats: Any, lons: Any
+                    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """``(inside, node, snap_m)`` of points: inside the ``area`` polygon (all True without
+    one), the nearest of the service's ``snap_nodes`` (straight-line) and its distance (m).
+
+    The simulator's rule (:mod:`tomakomai_maas.sim.drt_prep`, rule 1) and the DRT skims of
+    mode choice (:func:`tomakomai_maas.demand.los.drt_level_of_service`) both call this.
+    Raises ``ValueError`` when the service has no snap nodes.
+    """
+    lats = np.asarray(lats, dtype=float)
+    lons = np.asarray(lons, dtype=float)
+    n = lats.size
+    inside = np.ones(n, dtype=bool)
+    if svc.area is not None and n:
+        import shapely
+
+        poly = shapely.Polygon([(lon, lat) for lat, lon in svc.area])
+        inside = np.asarray(shapely.contains_xy(poly, lons, lats), dtype=bool)
+    nodes = np.full(n, -1, dtype=np.intp)
+    dist = np.zeros(n)
+    if n:
+        nodes, dist = Snapper(svc.snap_nodes, svc.snap_lat, svc.snap_lon).snap(lats, lons)
+    return inside, nodes, dist
+
+
+def walk_to_virtual_stops(svc: DrtService, nodes: Any, snap_m: Any, *, end: str
+                          ) -> tuple[np.ndarray, np.ndarray]:
+    """``(stop index, walk m)`` of the nearest virtual stop on foot for each snapped point.
+
+    The walk is the walk-network distance (``svc.walk``, else ``svc.tt``) from the point's
+    node to the stop (``end="o"``, an origin) or from the stop to the node (``end="d"``, a
+    destination), plus the point's snapping distance ``snap_m``; ties go to the first stop.
+    A point is in reach when its walk is at most ``svc.max_walk_m`` (else the simulator
+    rejects it as ``no_stop_in_reach``).
+    """
+    if end not in ("o", "d"):
+        raise ValueError(f"end must be 'o' or 'd', got {end!r}")
+    nodes = np.asarray(nodes, dtype=np.intp)
+    vs_nodes = np.array([s.node for s in svc.virtual_stops], dtype=np.intp)
+    if nodes.size == 0 or vs_nodes.size == 0:
+        return np.zeros(nodes.size, dtype=np.intp), np.full(nodes.size, np.inf)
+    walk = svc.walk if svc.walk is not None else svc.tt
+    if end == "o":
+        d = np.asarray(walk.dist_m(nodes[:, None], vs_nodes[None, :]), dtype=float)
+    else:
+        d = np.asarray(walk.dist_m(vs_nodes[None, :], nodes[:, None]), dtype=float)
+    d = d + np.asarray(snap_m, dtype=float)[:, None]
+    best = np.argmin(d, axis=1)
+    return best, d[np.arange(nodes.size), best]

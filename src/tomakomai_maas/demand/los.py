@@ -14,7 +14,8 @@ No simpy here. Each function returns plain arrays over the trips (minutes, yen) 
 * **bus / av_bus** - the journey planner's best itinerary over the human-driven lines
   (``bus``) or the autonomous lines (``av_bus``, automation level >= 2) alone, between the
   stops within ``journey.max_walk_m`` of each end: access/egress walks, waits, in-vehicle
-  time, transfers, the GTFS fare (:mod:`.fares`) and a reliability term from
+  time, transfers, the fare of the rides (:meth:`~tomakomai_maas.supply.fares.FareTable.
+  journey_fares`, the function the cost model books revenue with) and a reliability term from
   ``operations.link_time_cv``. On a line whose scheduled gap at the boarding stop is longer
   than ``timetable_headway_s`` the rider knows the timetable: they reach the stop
   ``u x arrival_margin_s`` before the departure and the rest of the gap is *schedule
@@ -34,7 +35,7 @@ from typing import Any
 
 import numpy as np
 
-from tomakomai_maas.demand.fares import FareTable
+from tomakomai_maas.supply.fares import FareTable
 from tomakomai_maas.world import Access, JourneyParams, Request, Stop, TripSchedule, VehicleType
 
 __all__ = [
@@ -240,7 +241,7 @@ def skim_pt(supply: PtSupply, mode: str, *, trip_ids: Sequence[str], depart_s: n
         out.wait_min[i] = (itin.wait_s - hidden + at_stop) / 60.0
         out.ivt_min[i] = itin.ivt_s / 60.0
         out.transfers[i] = itin.n_transfers
-        out.fare_yen[i] = supply.fares.itinerary_yen(rides)
+        out.fare_yen[i] = supply.fares.itinerary_yen(rides, trips_by_id)
         out.reliability_sd_min[i] = supply.link_time_cv * itin.ivt_s / 60.0
         out.schedule_delay_min[i] = delay / 60.0
         out.depart_s[i] = t0 + delay
@@ -358,13 +359,23 @@ def drt_level_of_service(drt: Any, *, car_ivt_min: np.ndarray, car_available: np
     ``drt`` is the World's DRT service or a :class:`DrtSpec`. The estimate is a
     planning-level one that does not run the dispatcher: wait = the spec's mean wait (or half
     its maximum), in-vehicle time = direct car time x detour factor (or the midpoint between 1
-    and the maximum detour factor), fare = the spec's fare or ``fare_yen``. Availability: a
-    drivable path, departure inside a service window (``service_hours_s``, else
-    ``start_s``/``end_s``), both ends inside the service ``area`` polygon when the spec has
-    one and coordinates are given, and for a stop-based service a different virtual stop
-within ``max_walk_m`` (crow-fly x 1.3) of each end; the walk itself is not added. Missing attributes
-    take :data:`DRT_DEFAULTS` (assumed). The feedback loop replaces the waits with simulated
-    ones when DRT rides are simulated.
+    and the maximum detour factor), fare = the spec's fare or ``fare_yen``. Missing
+    attributes take :data:`DRT_DEFAULTS` (assumed). The feedback loop replaces the waits with
+    simulated ones when DRT rides are simulated.
+
+    Availability: a drivable path, and a departure inside a service window
+    (``service_hours_s``, else ``start_s``/``end_s``). When ``drt`` is the World's
+    :class:`~tomakomai_maas.drt_world.DrtService` and coordinates are given, the ends are
+    placed by the **simulator's own rules** (:func:`~tomakomai_maas.drt_world.
+    snap_to_service`, :func:`~tomakomai_maas.drt_world.walk_to_virtual_stops`): both ends
+    inside the ``area`` polygon; for a stop-based service a virtual stop within
+    ``max_walk_m`` **on the walk network** (plus the snapping distance) of each end, and
+    different pick-up and drop-off stops (door-to-door: different snapped nodes); the walks
+    are the skim's ``walk_min`` and the window is checked at the departure plus the access
+    walk (the earliest pick-up the simulator books). So a trip for which DRT is available
+    is not rejected as ``outside_area``, ``no_stop_in_reach``, ``same_pickup_dropoff`` or
+    (late-by-walking) ``outside_hours`` before dispatch. A bare specification
+    (:class:`DrtSpec`) only checks its ``area`` polygon.
     """
     n = len(car_ivt_min)
     zero = np.zeros(n)
@@ -390,44 +401,48 @@ within ``max_walk_m`` (crow-fly x 1.3) of each end; the walk itself is not added
     fare = num("fare_yen", default=fare_yen if fare_yen is not None
                else DRT_DEFAULTS["fare_yen"])
     avail = np.asarray(car_available, dtype=bool).copy()
+    walk_min = np.zeros(n)
+    access_s = np.zeros(n)
+    have_xy = o_lat is not None and o_lon is not None and d_lat is not None \
+        and d_lon is not None and n > 0
+    if have_xy and getattr(drt, "snap_nodes", ()):
+        # the World's service: meet riders where the simulator does (drt_world rules)
+        from tomakomai_maas.drt_world import snap_to_service, walk_to_virtual_stops
+
+        o_in, o_node, o_snap = snap_to_service(drt, o_lat, o_lon)
+        d_in, d_node, d_snap = snap_to_service(drt, d_lat, d_lon)
+        avail &= o_in & d_in
+        if getattr(drt, "mode", "") == "stop_based":
+            vs = drt.virtual_stops
+            o_k, o_m = walk_to_virtual_stops(drt, o_node, o_snap, end="o")
+            d_k, d_m = walk_to_virtual_stops(drt, d_node, d_snap, end="d")
+            reach = float(drt.max_walk_m)
+            stop_node = np.array([v.node for v in vs], dtype=np.intp)
+            avail &= (o_m <= reach) & (d_m <= reach) & (stop_node[o_k] != stop_node[d_k])
+            speed = float(drt.walk_speed_mps)
+            ok = np.isfinite(o_m) & np.isfinite(d_m)
+            access_s = np.where(ok, o_m / speed, 0.0)
+            walk_min = np.where(ok, (o_m + d_m) / speed / 60.0, 0.0)
+        else:
+            avail &= o_node != d_node
+    elif getattr(drt, "virtual_stops", ()):
+        raise ValueError("stop-based DRT skims need the World's DRT service (virtual stops on "
+                         "its walk network, snap nodes), not a bare specification")
+    else:
+        area = getattr(drt, "area", None)
+        if area and have_xy:
+            avail &= _in_polygon(o_lat, o_lon, area) & _in_polygon(d_lat, d_lon, area)
     windows = _drt_windows(drt)
     if windows:
-        t = np.asarray(depart_s, dtype=float)
+        # the simulator checks the earliest pick-up: departure + the walk to the stop
+        t = np.asarray(depart_s, dtype=float) + access_s
         inside = np.zeros(n, dtype=bool)
         for a, b in windows:
             inside |= (t >= a) & (t < b)
         avail &= inside
-    area = getattr(drt, "area", None)
-    if area and o_lat is not None and o_lon is not None and d_lat is not None \
-            and d_lon is not None and n:
-        avail &= _in_polygon(o_lat, o_lon, area) & _in_polygon(d_lat, d_lon, area)
-    vstops = tuple(getattr(drt, "virtual_stops", ()) or ())
-    if vstops and o_lat is not None and o_lon is not None and d_lat is not None \
-            and d_lon is not None and n:
-        # stop-based service: both ends need a (different) virtual stop within walking reach;
-        # crow-fly distance x 1.3 road circuity (assumed) against the service's max_walk_m
-        reach_m = float(getattr(drt, "max_walk_m", 300.0)) / 1.3
-        o_near, o_k = _nearest_stop(o_lat, o_lon, vstops)
-        d_near, d_k = _nearest_stop(d_lat, d_lon, vstops)
-        avail &= (o_near <= reach_m) & (d_near <= reach_m) & (o_k != d_k)
     return ({"wait_min": np.full(n, wait), "ivt_min": np.asarray(car_ivt_min) * detour,
-             "fare_yen": np.full(n, fare),
+             "walk_min": walk_min, "fare_yen": np.full(n, fare),
              "reliability_sd_min": np.full(n, DRT_DEFAULTS["reliability_sd_min"])}, avail)
-
-
-def _nearest_stop(lat: np.ndarray, lon: np.ndarray, stops: Sequence[Any]
-                  ) -> tuple[np.ndarray, np.ndarray]:
-    """Crow-fly distance (m) to the nearest stop and its index (equirectangular)."""
-    slat = np.array([float(v.lat) for v in stops])
-    slon = np.array([float(v.lon) for v in stops])
-    la = np.asarray(lat, dtype=float)[:, None]
-    lo = np.asarray(lon, dtype=float)[:, None]
-    k = math.pi / 180.0 * 6_371_000.0
-    dy = (la - slat[None, :]) * k
-    dx = (lo - slon[None, :]) * k * np.cos(np.radians(la))
-    d = np.hypot(dx, dy)
-    idx = d.argmin(axis=1)
-    return d[np.arange(len(idx)), idx], idx
 
 
 def _drt_windows(drt: Any) -> list[tuple[float, float]]:

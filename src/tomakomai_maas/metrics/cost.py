@@ -66,28 +66,22 @@ straight-line depreciation).
 
 Revenue
 -------
-Every **boarding** (a ride leg in ``legs`` with a boarding time) pays a fare, resolved in
-this order for the route of the trip actually boarded:
+Every **boarding** (a ride leg in ``legs`` with a boarding time) pays a fare. Rides on
+timetabled routes are priced per request, in boarding order, by
+:meth:`~tomakomai_maas.supply.fares.FareTable.journey_fares` -- the same function that gives
+the mode-choice skims their fare (:mod:`tomakomai_maas.supply.fares` has the rules:
+``fares.free_routes`` -> 0, ``fares.route_fares_yen``, the GTFS ``fare_attributes``/
+``fare_rules`` of the feeds with ``contains_id`` zones, cheapest match and
+``transfers``/``transfer_duration``, else ``fares.flat_fare_yen`` for a route without fare
+data). The table is ``fares`` (a :class:`FareTable`, or feeds turned into one by
+:func:`fare_table_from_feeds`; when not passed, ``world.extras["fare_table"]``), with this
+config's overrides applied (:meth:`FareConfig.apply_to`).
 
-1. route in ``fares.free_routes`` → 0 (free trials);
-2. route in ``fares.route_fares_yen`` → that flat fare;
-3. ``fares`` (a :class:`FareTable` from the feeds' ``fare_attributes``/``fare_rules``, see
-   :func:`fare_table_from_feeds`; when not passed, ``world.extras["fare_table"]`` if
-   present) has a matching rule → its price (rules below);
-4. a route of the World's timetabled trips → ``fares.flat_fare_yen``;
-5. anything else (e.g. DRT rides) → ``fares.drt_fare_yen``.
-
-GTFS fare rules: a fare matches a ride when one of its rules matches the route (an empty
-``route_id`` = every route of that feed), the zone of the boarding stop (``origin_id``,
-empty = any) and of the alighting stop (``destination_id``, empty = any); a fare with
-``contains_id`` rules for the route matches only if the set of zones the ride passes
-through (boarding to alighting stop of the trip) equals its set of ``contains_id``. When
-several fares match, the **cheapest** is used (the usual reading of GTFS fares v1). A feed with
-``fare_attributes`` but no ``fare_rules`` applies its fares to all its routes. Transfers
-(``transfers``/``transfer_duration`` of ``fare_attributes``, when
-``fares.apply_feed_transfers``): a later ride of the same request that resolves to the same
-fare_id, starts within ``transfer_duration`` of the ticket's first boarding and has
-transfers left is free.
+DRT rides (``route_id`` ``drt``) of a World with a DRT service pay the service's fare for
+the rider's class (``drt.fares_yen``, the fare the DRT skims show; no concession on top, the
+service's class fares are the concessions); without a service (hand-made tables), rides on
+routes that are not timetabled pay ``fares.drt_fare_yen`` unless a feed fare, free route or
+route fare matches.
 
 The fare is then adjusted for the rider (``trips.pax_class``; or, if
 ``fares.class_shares`` is given, the expected fare over that mix of classes, ignoring the
@@ -119,8 +113,7 @@ from __future__ import annotations
 
 import logging
 import math
-from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from collections.abc import Mapping
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Any
 
@@ -128,6 +121,7 @@ import numpy as np
 import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from tomakomai_maas.supply.fares import FareRule, FareTable, fare_ride, fare_table_from_feeds
 from tomakomai_maas.world import VehicleType, World
 
 if TYPE_CHECKING:
@@ -232,6 +226,16 @@ class FareConfig(_Model):
     subscription_yen_per_month: float = Field(0.0, ge=0)
     subscriber_ride_share: float = Field(0.0, ge=0, le=1, description="Share of boardings "
                                          "made by subscribers (no per-ride fare).")
+
+    def apply_to(self, table: FareTable) -> FareTable:
+        """``table`` with this config's overrides (free routes, route fares, the fare of
+        timetabled rides without fare data, feed fares and transfers on/off): the one
+        :class:`FareTable` both the mode-choice skims and the revenue use."""
+        return table.configured(default_yen=self.flat_fare_yen,
+                                route_fares_yen=self.route_fares_yen,
+                                free_routes=self.free_routes,
+                                use_feed_fares=self.use_feed_fares,
+                                apply_transfers=self.apply_feed_transfers)
 
     @model_validator(mode="after")
     def _shares(self) -> FareConfig:
@@ -390,118 +394,6 @@ def capital_cost_per_vehicle_day(v: VehicleCostConfig, *, discount_rate: float,
 
 
 # --------------------------------------------------------------------------- fares
-@dataclass(frozen=True)
-class FareRule:
-    """One ``fare_rules`` row; ``""`` = not constrained. ``feed`` scopes empty route_ids."""
-
-    fare_id: str
-    route_id: str = ""
-    origin_id: str = ""
-    destination_id: str = ""
-    contains_id: str = ""
-    feed: str = ""
-
-
-@dataclass(frozen=True)
-class FareTable:
-    """Fares of one or more GTFS feeds, ready for per-ride look-ups.
-
-    ``prices_yen``: fare_id -> price; ``transfers``: fare_id -> allowed transfers (``None`` =
-    unlimited); ``transfer_duration_s``: fare_id -> validity (``None`` = unlimited);
-    ``stop_zones``: stop_id -> zone_id; ``feed_routes``: feed -> its route_ids.
-    """
-
-    prices_yen: Mapping[str, float]
-    rules: tuple[FareRule, ...] = ()
-    transfers: Mapping[str, int | None] = field(default_factory=dict)
-    transfer_duration_s: Mapping[str, float | None] = field(default_factory=dict)
-    stop_zones: Mapping[str, str] = field(default_factory=dict)
-    feed_routes: Mapping[str, frozenset[str]] = field(default_factory=dict)
-
-    def fare_for(self, route_id: str, from_stop: str, to_stop: str,
-                 zones_passed: Iterable[str] | None = None) -> tuple[str, float] | None:
-        """``(fare_id, price)`` of the cheapest matching fare, or ``None``."""
-        oz = self.stop_zones.get(from_stop, "")
-        dz = self.stop_zones.get(to_stop, "")
-        passed = set(zones_passed) if zones_passed is not None else {z for z in (oz, dz) if z}
-        by_fare: dict[str, list[FareRule]] = {}
-        for r in self.rules:
-            if r.route_id:
-                if r.route_id != route_id:
-                    continue
-            elif route_id not in self.feed_routes.get(r.feed, frozenset()):
-                continue
-            by_fare.setdefault(r.fare_id, []).append(r)
-        best: tuple[str, float] | None = None
-        for fare_id in sorted(by_fare):
-            rules = by_fare[fare_id]
-            contains = {r.contains_id for r in rules if r.contains_id}
-            if contains and contains != passed:
-                continue
-            ok = any((not r.origin_id or r.origin_id == oz)
-                     and (not r.destination_id or r.destination_id == dz) for r in rules)
-            if not ok or fare_id not in self.prices_yen:
-                continue
-            price = self.prices_yen[fare_id]
-            if best is None or price < best[1]:
-                best = (fare_id, price)
-        return best
-
-
-def _opt(v: Any) -> Any:
-    return None if v is None or (isinstance(v, float) and math.isnan(v)) or v is pd.NA else v
-
-
-def fare_table_from_feeds(feeds: Iterable[Feed] | Mapping[str, Feed]) -> FareTable:
-    """Merge the fares of several feeds (e.g. ``BuildContext.feeds``) into a :class:`FareTable`.
-
-    A fare_id repeated in a later feed is ignored (warning); fares of a feed without
-    ``fare_rules`` apply to all routes of that feed.
-    """
-    items = list(feeds.items()) if isinstance(feeds, Mapping) else [
-        (f.source or f"feed{i}", f) for i, f in enumerate(feeds)]
-    prices: dict[str, float] = {}
-    transfers: dict[str, int | None] = {}
-    durations: dict[str, float | None] = {}
-    rules: list[FareRule] = []
-    zones: dict[str, str] = {}
-    feed_routes: dict[str, frozenset[str]] = {}
-    for key, feed in items:
-        key = str(key)
-        feed_routes[key] = frozenset(str(r) for r in feed.routes["route_id"])
-        if "zone_id" in feed.stops.columns:
-            for sid, z in zip(feed.stops["stop_id"], feed.stops["zone_id"], strict=True):
-                if _opt(z) is not None and str(z):
-                    zones[str(sid)] = str(z)
-        fa = feed.fare_attributes
-        if fa is None or not len(fa):
-            continue
-        own: list[str] = []
-        for row in fa.to_dict("records"):
-            fid = str(row["fare_id"])
-            if fid in prices:
-                log.warning("fare_id %s of %s already defined by another feed; ignored", fid, key)
-                continue
-            own.append(fid)
-            prices[fid] = float(row["price"])
-            t = _opt(row.get("transfers"))
-            transfers[fid] = None if t is None else int(t)
-            d = _opt(row.get("transfer_duration"))
-            durations[fid] = None if d is None else float(d)
-        fr = feed.fare_rules
-        if fr is None or not len(fr):
-            rules.extend(FareRule(fid, feed=key) for fid in own)
-            continue
-        for row in fr.to_dict("records"):
-            fid = str(row["fare_id"])
-            if fid not in own:
-                continue
-            rules.append(FareRule(
-                fid, *(str(_opt(row.get(c)) or "") for c in
-                       ("route_id", "origin_id", "destination_id", "contains_id")), feed=key))
-    return FareTable(prices, tuple(rules), transfers, durations, zones, feed_routes)
-
-
 def _concession_fare(adult: float, cls: str, fc: FareConfig, warned: set[str]) -> float:
     if cls == "adult" or cls == "":
         return adult
@@ -521,7 +413,12 @@ def _concession_fare(adult: float, cls: str, fc: FareConfig, warned: set[str]) -
 
 def _ride_fares(tables: Mapping[str, pd.DataFrame], world: World, fc: FareConfig,
                 fares: Any) -> pd.DataFrame:
-    """One row per boarding: request_id, route_id, fare_yen (after class and MaaS)."""
+    """One row per boarding: request_id, route_id, fare_yen (after class and MaaS).
+
+    The base fare of every ride comes from :meth:`FareTable.journey_fares` (the function the
+    mode-choice skims use), per request in boarding order; DRT rides of the World's service
+    pay its class fare instead (no concession on top).
+    """
     legs = tables.get("legs")
     cols = ["request_id", "route_id", "fare_yen"]
     if legs is None or not len(legs):
@@ -530,59 +427,62 @@ def _ride_fares(tables: Mapping[str, pd.DataFrame], world: World, fc: FareConfig
     rides = rides.sort_values(["request_id", "leg_index"], kind="mergesort")
     trips_by_id = {t.trip_id: t for t in world.trips}
     timetabled = {t.route_id for t in world.trips}
+    drt = world.drt
     pax_class: dict[str, str] = {}
     if fc.class_shares is None and "trips" in tables and "pax_class" in tables["trips"]:
         tr = tables["trips"]
         pax_class = dict(zip(tr["request_id"].astype(str), tr["pax_class"].astype(str),
                              strict=True))
-    table = fares if fc.use_feed_fares else None
+    duck = fares is not None and not isinstance(fares, FareTable)
+    table = fc.apply_to(fares if isinstance(fares, FareTable) else FareTable())
     warned: set[str] = set()
     maas = (1.0 - fc.maas_user_share * fc.maas_discount_share) * (1.0 - fc.subscriber_ride_share)
+
+    def adjusted(base: float, rid: str) -> float:
+        if fc.class_shares is not None:
+            return sum(share * _concession_fare(base, cls, fc, warned)
+                       for cls, share in sorted(fc.class_shares.items()))
+        return _concession_fare(base, pax_class.get(rid, "adult"), fc, warned)
+
+    def drt_fare(rid: str) -> float:
+        if fc.class_shares is not None:
+            return sum(share * drt.fare_for(cls)  # type: ignore[union-attr]
+                       for cls, share in sorted(fc.class_shares.items()))
+        return drt.fare_for(pax_class.get(rid, drt.default_pax_class))  # type: ignore[union-attr]
+
     out = []
-    ticket: dict[str, tuple[str, float, int | None]] = {}  # request -> (fare_id, t0, left)
-    for row in rides.itertuples(index=False):
-        rid = str(row.request_id)
-        trip = trips_by_id.get(str(row.trip_id)) if isinstance(row.trip_id, str) else None
-        route = trip.route_id if trip is not None else str(row.route_id)
-        fare_id = ""
-        if route in fc.free_routes:
-            base = 0.0
-        elif route in fc.route_fares_yen:
-            base = float(fc.route_fares_yen[route])
-        else:
-            hit = None
-            if table is not None and not isinstance(table, FareTable):
-                hit = ("", float(table.ride_yen(route, str(row.from_stop), str(row.to_stop))))
-            elif table is not None:
-                passed = None
-                if trip is not None and row.from_stop in trip.stop_ids:
-                    a = trip.stop_ids.index(row.from_stop)
-                    b = trip.stop_ids.index(row.to_stop, a) if row.to_stop in trip.stop_ids[a:] \
-                        else a
-                    passed = {table.stop_zones[s] for s in trip.stop_ids[a:b + 1]
-                              if s in table.stop_zones}
-                hit = table.fare_for(route, str(row.from_stop), str(row.to_stop), passed)
-            if hit is not None:
-                fare_id, base = hit
-            else:
-                base = fc.flat_fare_yen if route in timetabled else fc.drt_fare_yen
-        if fare_id and fc.apply_feed_transfers and isinstance(table, FareTable):
-            t = float(row.board_s)
-            tk = ticket.get(rid)
-            if tk is not None and tk[0] == fare_id:
-                dur = table.transfer_duration_s.get(fare_id)
-                left = tk[2]
-                if (left is None or left > 0) and (dur is None or t - tk[1] <= dur):
-                    ticket[rid] = (fare_id, tk[1], None if left is None else left - 1)
+    for rid, group in rides.groupby("request_id", sort=True):
+        rid = str(rid)
+        priced = []  # (route, base fare or None for service DRT)
+        journey = []
+        for row in group.itertuples(index=False):
+            trip = trips_by_id.get(str(row.trip_id)) if isinstance(row.trip_id, str) else None
+            route = trip.route_id if trip is not None else str(row.route_id)
+            if route not in timetabled and drt is not None and route == "drt":
+                priced.append((route, None))
+                continue
+            if duck and fc.use_feed_fares and route not in fc.free_routes \
+                    and route not in fc.route_fares_yen:
+                priced.append((route, float(fares.ride_yen(route, str(row.from_stop),
+                                                           str(row.to_stop)))))
+                continue
+            journey.append(fare_ride(
+                route, str(row.from_stop), str(row.to_stop), float(row.board_s),
+                trip.stop_ids if trip is not None else None,
+                default_yen=None if route in timetabled else fc.drt_fare_yen))
+            priced.append((route, -1.0))
+        it = iter(table.journey_fares(journey))
+        for route, base in priced:
+            if base is None:
+                out.append((rid, route, drt_fare(rid) * maas))
+                continue
+            if base < 0:
+                f = next(it)
+                if f.source == "transfer":  # free within the ticket, whatever the class
                     out.append((rid, route, 0.0))
                     continue
-            ticket[rid] = (fare_id, t, table.transfers.get(fare_id))
-        if fc.class_shares is not None:
-            fare = sum(share * _concession_fare(base, cls, fc, warned)
-                       for cls, share in sorted(fc.class_shares.items()))
-        else:
-            fare = _concession_fare(base, pax_class.get(rid, "adult"), fc, warned)
-        out.append((rid, route, fare * maas))
+                base = f.yen
+            out.append((rid, route, adjusted(base, rid) * maas))
     return pd.DataFrame(out, columns=cols)
 
 
@@ -680,16 +580,15 @@ def cost_kpis(tables: Mapping[str, pd.DataFrame], world: World, cost_config: Cos
         world: the World that was simulated (vehicle types, trips and leg distances).
         cost_config: unit costs and fare settings.
         fares: feed fares: a :class:`FareTable`; feeds (e.g. ``BuildContext.feeds``) turned
-            into one with :func:`fare_table_from_feeds`; or any object with
-            ``ride_yen(route_id, from_stop, to_stop)`` (e.g. the demand model's fare table),
-            used as is (no transfer rules). ``None`` = ``world.extras["fare_table"]`` when
-            present, else flat fares only.
+            into one with :func:`fare_table_from_feeds`; or any other object with
+            ``ride_yen(route_id, from_stop, to_stop)``, used as is (no transfer rules).
+            ``None`` = ``world.extras["fare_table"]`` when present, else flat fares only.
     """
     cfg = cost_config
     if fares is None:
         fares = world.extras.get("fare_table") if world.extras else None
     if fares is not None and not isinstance(fares, FareTable) and not hasattr(fares, "ride_yen"):
-        fares = fare_table_from_feeds(fares)
+        fares = fare_table_from_feeds(fares)  # type: ignore[arg-type]
     if "replication" in tables.get("vehicle_trips", pd.DataFrame()).columns and \
             tables["vehicle_trips"]["replication"].nunique() > 1:
         raise ValueError("cost_kpis works on the tables of one replication; group the run's "

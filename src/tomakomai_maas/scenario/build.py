@@ -26,8 +26,8 @@ from tomakomai_maas.demand.od import (
     read_trips_csv,
 )
 from tomakomai_maas.errors import GTFSError, NetworkError, ScenarioError
-from tomakomai_maas.metrics.cost import fare_table_from_feeds
 from tomakomai_maas.scenario.schema import Scenario, parse_time_s
+from tomakomai_maas.supply.fares import fare_table_from_feeds
 from tomakomai_maas.world import (
     Access,
     EnergyParams,
@@ -41,7 +41,8 @@ from tomakomai_maas.world import (
     World,
 )
 
-__all__ = ["build", "BuildContext", "DEFAULT_WEATHER_EFFECTS", "resolve_vehicle_types"]
+__all__ = ["build", "BuildContext", "DEFAULT_WEATHER_EFFECTS", "resolve_vehicle_types",
+           "scenario_fare_table"]
 
 log = logging.getLogger(__name__)
 
@@ -75,6 +76,7 @@ class BuildContext:
     walk_oracle: Any = None
     feeds: dict[str, Any] = field(default_factory=dict)
     drt_service: Any = None  # World.drt, once built (read by generated demand's DRT skims)
+    fare_table: Any = None  # the one FareTable of mode choice and revenue, once lines are built
 
 
 def resolve_vehicle_types(sc: Scenario, problems: list[str]) -> dict[str, VehicleType]:
@@ -139,6 +141,8 @@ def build(sc: Scenario, *, cache_dir: Path | None = None,
     trips: list[TripSchedule] = []
     for li, line in enumerate(sc.lines):
         trips.extend(_build_line(sc, li, line, vtypes, walk, drive_oracle, stops, problems, ctx))
+
+    ctx.fare_table = scenario_fare_table(sc, ctx.feeds)
 
     # ---- on-demand service (scenario/build_drt.py)
     drt = None
@@ -224,11 +228,18 @@ def build(sc: Scenario, *, cache_dir: Path | None = None,
         energy=EnergyParams(grid_kg_co2_per_kwh=sc.energy.grid_kg_co2_per_kwh,
                             diesel_kg_co2_per_l=sc.energy.diesel_kg_co2_per_l),
         drt=drt,
-        extras={"cost_config": sc.cost, "fare_table": fare_table_from_feeds(ctx.feeds)},
+        extras={"cost_config": sc.cost, "fare_table": ctx.fare_table},
     )
 
 
 # ----------------------------------------------------------------------------- helpers
+
+def scenario_fare_table(sc: Scenario, feeds: Any) -> Any:
+    """The scenario's one :class:`~tomakomai_maas.supply.fares.FareTable`: the feeds' GTFS
+    fares with ``cost.fares`` overrides (``flat_fare_yen`` for rides without fare data). The
+    mode-choice skims and the cost model's revenue both use it."""
+    return sc.cost.fares.apply_to(fare_table_from_feeds(feeds))
+
 
 def _label(sc: Scenario) -> str:
     return str(sc.source_file) if sc.source_file else sc.name

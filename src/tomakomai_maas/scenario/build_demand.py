@@ -83,7 +83,6 @@ def build_generated_demand(sc: Any, ctx: Any, stops: Any, trips: Any, vtypes: An
     """Return a picklable ``sample(rng) -> list[Request]`` for ``demand.generated``, or None
     when problems were found (they are appended to ``problems``)."""
     from tomakomai_maas.demand.choice import MODES
-    from tomakomai_maas.demand.fares import fares_from_feeds
     from tomakomai_maas.demand.generation import (
         DEFAULT_PURPOSES,
         CarAvailability,
@@ -243,8 +242,11 @@ def build_generated_demand(sc: Any, ctx: Any, stops: Any, trips: Any, vtypes: An
         transfer_penalty_s=jp.transfer_penalty_min * 60,
         max_transfer_walk_m=jp.max_transfer_walk_m)
     maas = sc.maas
-    fares = fares_from_feeds([ctx.feeds[k] for k in sorted(ctx.feeds)],
-                             default_yen=maas.default_fare_yen)
+    fares = getattr(ctx, "fare_table", None)
+    if fares is None:
+        from tomakomai_maas.scenario.build import scenario_fare_table
+
+        fares = scenario_fare_table(sc, ctx.feeds)
     stops = dict(sorted(stops.items()))
     supply = PtSupply(
         stops=stops, trips=tuple(sorted(trips, key=lambda t: (t.dep_s[0], t.trip_id))),

@@ -11,6 +11,7 @@ Times of day are strings ``"HH:MM"`` or ``"HH:MM:SS"`` (may exceed 24:00 as in G
 from __future__ import annotations
 
 import datetime as dt
+import logging
 import re
 from pathlib import Path
 from typing import Annotated, Literal
@@ -29,6 +30,8 @@ from tomakomai_maas.metrics.cost import CostConfig
 from tomakomai_maas.scenario.schema_demand import GeneratedDemandConfig, MaasConfig
 from tomakomai_maas.scenario.schema_drt import DrtConfig
 from tomakomai_maas.world import WEATHER_STATES
+
+log = logging.getLogger(__name__)
 
 __all__ = [
     "Scenario",
@@ -323,3 +326,20 @@ class Scenario(_Model):
         "times to key destinations, per zone and age band (tomakomai_maas.metrics.access).")
     output: OutputConfig = OutputConfig()
     source_file: Path | None = Field(None, description="Set by the loader; not for users.")
+
+    @model_validator(mode="after")
+    def _one_default_fare(self) -> Scenario:
+        # maas.default_fare_yen is a deprecated duplicate of cost.fares.flat_fare_yen, kept
+        # so that old files and resolved dumps (which hold both) still load
+        flat = self.cost.fares.flat_fare_yen
+        old = self.maas.default_fare_yen
+        if "default_fare_yen" not in self.maas.model_fields_set or old == flat:
+            return self
+        if "flat_fare_yen" not in self.cost.fares.model_fields_set:
+            raise ValueError(
+                f"maas.default_fare_yen ({old:g}) is no longer used: mode choice and revenue "
+                f"share one fare for timetabled rides without fare data, "
+                f"cost.fares.flat_fare_yen (now {flat:g}); set that instead")
+        log.warning("maas.default_fare_yen (%g) is ignored: cost.fares.flat_fare_yen (%g) is "
+                    "the fare of timetabled rides without fare data", old, flat)
+        return self

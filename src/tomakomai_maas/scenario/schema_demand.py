@@ -352,8 +352,10 @@ class MaasConfig(_Model):
     car: CarCostConfig = CarCostConfig()
     bike_speed_kph: float = Field(12.0, gt=0)
     default_fare_yen: float = Field(
-        230.0, ge=0, description="Fare of a bus ride when its feed has no fare: the central "
-        "1-zone fare from 2023-12-01 (facts §2.3).")
+        230.0, ge=0, description="Deprecated, not used: the fare of a timetabled ride without fare "
+        "data, in mode choice and revenue alike, is cost.fares.flat_fare_yen (230: the "
+        "central 1-zone fare from 2023-12-01, facts §2.3). A value given here that differs "
+        "from it is an error unless cost.fares.flat_fare_yen is given too.")
     drt_fare_yen: float = Field(
         500.0, ge=0, description="DRT fare per ride when the drt: section gives none: the adult "
         "fare of あいとまタクシー (facts §2.4).")

@@ -15,7 +15,10 @@ booking's rejection reason, logged when the booking reaches the dispatcher):
    snaps to the nearest ``snap_nodes`` node (straight-line distance);
 2. stop-based mode: origin and destination walk to their nearest virtual stop (walk-oracle
    distance from the snapped node, plus the snapping distance); none within ``max_walk_m``
-   → ``no_stop_in_reach``; the earliest pick-up is the departure plus the access walk;
+   → ``no_stop_in_reach``; the earliest pick-up is the departure plus the access walk.
+   Rules 1-2 are :func:`~tomakomai_maas.drt_world.snap_to_service` and
+   :func:`~tomakomai_maas.drt_world.walk_to_virtual_stops`, which the mode-choice DRT skims
+   call too, so a trip that chooses DRT has a stop in reach here;
 3. the same pick-up and drop-off node → ``same_pickup_dropoff``;
 4. otherwise a :class:`~tomakomai_maas.dispatch.DrtRequest`: pick-up window ``[earliest,
    earliest + max_wait_s]``, max ride ``alpha * direct + beta``, latest drop-off
@@ -38,7 +41,12 @@ from typing import Any
 import numpy as np
 
 from tomakomai_maas.dispatch import DrtRequest, make_request
-from tomakomai_maas.drt_world import DrtService, DrtTrip, Snapper
+from tomakomai_maas.drt_world import (
+    DrtService,
+    DrtTrip,
+    snap_to_service,
+    walk_to_virtual_stops,
+)
 from tomakomai_maas.errors import SimulationError
 from tomakomai_maas.journey import Itinerary, Leg, build_itinerary
 from tomakomai_maas.rng import stream
@@ -113,22 +121,11 @@ class DrtPax:
 
 def _snap_points(svc: DrtService, lats: np.ndarray, lons: np.ndarray
                  ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """(inside area, node, snap distance m) for points."""
-    n = lats.size
-    inside = np.ones(n, dtype=bool)
-    if svc.area is not None and n:
-        import shapely
-
-        poly = shapely.Polygon([(lon, lat) for lat, lon in svc.area])
-        inside = np.asarray(shapely.contains_xy(poly, lons, lats), dtype=bool)
-    nodes = np.full(n, -1, dtype=np.intp)
-    dist = np.zeros(n)
-    if n:
-        try:
-            nodes, dist = Snapper(svc.snap_nodes, svc.snap_lat, svc.snap_lon).snap(lats, lons)
-        except ValueError as exc:
-            raise SimulationError(f"drt: {exc}") from exc
-    return inside, nodes, dist
+    """(inside area, node, snap distance m) for points (:func:`snap_to_service`)."""
+    try:
+        return snap_to_service(svc, lats, lons)
+    except ValueError as exc:
+        raise SimulationError(f"drt: {exc}") from exc
 
 
 def _booking_draws(svc: DrtService, generated: list[Request], rng: np.random.Generator
@@ -211,20 +208,12 @@ def _locate(svc: DrtService, pax: list[DrtPax]) -> None:
     speed = svc.walk_speed_mps
     if svc.mode == "stop_based":
         vs = svc.virtual_stops
-        vs_nodes = np.array([s.node for s in vs], dtype=np.intp)
-        walk = svc.walk if svc.walk is not None else svc.tt
         live = [p for p in pax if not p.pre_reason and p.feeder is None]
         if live:
             for end in ("o", "d"):
                 nodes = np.array([getattr(p, f"{end}_node") for p in live], dtype=np.intp)
-                if end == "o":
-                    d = np.asarray(walk.dist_m(nodes[:, None], vs_nodes[None, :]), dtype=float)
-                else:
-                    d = np.asarray(walk.dist_m(vs_nodes[None, :], nodes[:, None]), dtype=float)
                 extra = np.array([snap_m.get((p.rid, end), 0.0) for p in live])
-                d = d + extra[:, None]
-                best = np.argmin(d, axis=1)
-                best_d = d[np.arange(len(live)), best]
+                best, best_d = walk_to_virtual_stops(svc, nodes, extra, end=end)
                 for p, b, bd in zip(live, best.tolist(), best_d.tolist(), strict=True):
                     if not bd <= svc.max_walk_m:
                         if not p.pre_reason:
