@@ -74,3 +74,24 @@ def test_bad_input_exits_2_with_message_and_keeps_earlier_results(
     assert (tmp_path / "av_trial_2023" / "good" / "summary.json").read_bytes() == good
     failed = json.loads((tmp_path / "av_trial_2023" / "good.failed" / "manifest.json").read_text())
     assert failed["status"] == "failed" and "av_arma_2032" in failed["error"]
+
+
+def test_terminal_accessibility_block_reads_the_summary() -> None:
+    from tomakomai_maas.cli.run import format_kpi_table
+
+    acc = {"all": {"covered_300m_share": 0.068, "covered_1000m_share": 0.5,
+                   "covered_500m_share": 0.186, "reach_x_share": 0.369, "tt_x_min": 61.36,
+                   "reach_y_share": 0.0, "tt_y_min": None},
+           "65p": {"covered_300m_share": 0.07, "covered_500m_share": 0.19,
+                   "covered_1000m_share": 0.51}}
+    text = format_kpi_table({"scenario": "s", "replications": 1, "seed": 1, "kpis": {},
+                             "accessibility": acc})
+    lines = text.splitlines()
+    at = [i for i, ln in enumerate(lines) if "accessibility" in ln][0]
+    assert lines[at + 1:at + 4] == [  # thresholds in numeric order, 65+ in brackets
+        "    within 300 m of a served stop or in a DRT area: 6.8% (65+ 7.0%)",
+        "    within 500 m of a served stop or in a DRT area: 18.6% (65+ 19.0%)",
+        "    within 1000 m of a served stop or in a DRT area: 50.0% (65+ 51.0%)"]
+    assert "x: reached by 36.9%, mean door-to-door 61.4 min" in text
+    assert "y: reached by 0.0%, mean door-to-door -" in text
+    assert "accessibility" not in format_kpi_table({"scenario": "s", "kpis": {}})

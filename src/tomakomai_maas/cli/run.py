@@ -55,6 +55,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("-j", "--workers", type=int, default=None,
                    help="worker processes for replications (default: CPU count)")
     p.add_argument("--no-tables", action="store_true", help="write only summary and manifest")
+    p.add_argument("--quiet", dest="sub_quiet", action="store_true",
+                   help="no progress bar and no KPI table (as the global -q)")
     p.set_defaults(func=_cmd_run)
 
     v = sub.add_parser("validate", help="check scenario files without running them",
@@ -77,10 +79,11 @@ def _cmd_run(args: argparse.Namespace) -> int:
     sc = load_scenario(args.scenario, args.overrides)
     if args.replications is not None and args.replications < 1:
         raise ScenarioError(f"--replications must be >= 1, got {args.replications}")
+    quiet = bool(args.quiet or args.sub_quiet)
     out = run(sc, replications=args.replications, seed=args.seed, out_root=args.out,
               run_id=args.run_id, workers=args.workers, write_tables=not args.no_tables,
-              progress=progress_bar("replications", quiet=args.quiet))
-    if not args.quiet:
+              progress=progress_bar("replications", quiet=quiet))
+    if not quiet:
         sys.stdout.write(format_kpi_table(out.summary) + "\n")
         sys.stdout.write(f"results: {out.path}\n")
     return 0
@@ -114,7 +117,36 @@ def format_kpi_table(summary: dict) -> str:  # type: ignore[type-arg]
         lines.append("  on-demand (DRT):")
         lines += [_kpi_row(k, kpis[k], width, indent=2 if k.startswith(DRT_REJECTED_PREFIX)
                            else 0) for k in drt_rows]
+    lines += _access_lines(summary.get("accessibility") or {})
     return "\n".join(lines)
+
+
+def _pct(x: float | None) -> str:
+    return "-" if x is None else f"{100 * x:.1f}%"
+
+
+def _access_lines(acc: dict) -> list[str]:  # type: ignore[type-arg]
+    """Accessibility block (``summary.json`` ``accessibility``): coverage shares of all
+    residents (65+ and without a car in brackets) and the reach / mean travel time to each
+    destination; empty without accessibility."""
+    every = acc.get("all")
+    if not every:
+        return []
+    lines = ["  accessibility (residents; walk along the road network; accessibility.csv):"]
+    for key in sorted((k for k in every if k.startswith("covered_") and k.endswith("m_share")),
+                      key=lambda k: float(k[8:-7].replace("_", "."))):
+        d = key[8:-7].replace("_", ".")
+        extra = ", ".join(f"{lab} {_pct(acc[b].get(key))}" for b, lab in
+                          (("65p", "65+"), ("no_car", "no car")) if b in acc)
+        lines.append(f"    within {d} m of a served stop or in a DRT area: "
+                     f"{_pct(every[key])}" + (f" ({extra})" if extra else ""))
+    for key in (k for k in every if k.startswith("reach_") and k.endswith("_share")):
+        dest = key[6:-6]
+        tt = every.get(f"tt_{dest}_min")
+        t = "-" if tt is None else f"{tt:.1f} min"
+        lines.append(f"    {dest}: reached by {_pct(every[key])}, mean door-to-door {t} "
+                     "(waits included)")
+    return lines
 
 
 def _occurred(e: dict) -> bool:  # type: ignore[type-arg]
