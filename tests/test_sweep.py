@@ -79,6 +79,13 @@ def test_sweep_cli_writes_table_and_plots(scenario: Path, tmp_path: Path,
         assert (out / "plots" / f"sweep_{k}.png").is_file()
     md = (out / "sweep.md").read_text(encoding="utf-8")
     assert md.count("\n") == 2 + 4 and "(`boardings`)" in md
+    # the same folder again with one KPI: the other KPI's plot goes, a user's file stays
+    (out / "plots" / "my_notes.png").write_bytes(b"mine")
+    rc = main(["sweep", str(scenario), "--grid", "demand.scale=1,2", "-r", "1", "-o", str(out),
+               "-j", "1", "--kpi", "boardings", "--quiet"])
+    assert rc == 0
+    assert sorted(q.name for q in (out / "plots").iterdir()) == ["my_notes.png",
+                                                                 "sweep_boardings.png"]
     rc = main(["sweep", str(scenario), "--grid", "demand.scale=1", "-r", "1", "-o",
                str(tmp_path / "x"), "-j", "1", "--kpi", "nope", "--quiet"])
     assert rc == 2 and "unknown KPI" in capsys.readouterr().err

@@ -41,12 +41,17 @@ def sweep_markdown(table: pd.DataFrame, keys: Sequence[str], kpis: Sequence[str]
 
 def write_sweep(result: SweepResult, out_dir: str | Path, *, kpis: Sequence[str],
                 lang: str = "ja") -> dict[str, Path]:
-    """Write the sweep table, Markdown, points and plots into ``out_dir``."""
+    """Write the sweep table, Markdown, points and plots into ``out_dir``.
+
+    Plots of an earlier sweep in the same folder (``plots/sweep_*.png``) are removed first,
+    so a KPI dropped from ``--kpi`` does not leave a stale figure; nothing else is deleted."""
     from tomakomai_maas.runner import write_json
 
     check_lang(lang)
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
+    for stale in sorted((out / "plots").glob("sweep_*.png")):  # an earlier sweep's plots
+        stale.unlink()
     table = result.table
     keys = list(result.points[0].params) if result.points else []
     paths: dict[str, Path] = {}
