@@ -83,29 +83,16 @@ def markdown_tables(comp: mc.Comparison, *, lang: str = "ja") -> str:
         lines += ["", f"\\* {text('significant', lang)} (95%)"]
     rows = accessibility_rows(comp.accessibility)
     if len(rows):
-        from tomakomai_maas.report.html import access_delta_shown, fmt_access
-        from tomakomai_maas.report.labels import BAND_LABELS
+        from tomakomai_maas.report.html import access_cells
 
-        present = list(dict.fromkeys(rows["scenario"]))
-        idx = rows.set_index(["scenario", "band", "metric"])
-        bi = 0 if lang == "ja" else 1
+        present, table = access_cells(rows, labels, lang)
         lines += ["", f"# {text('accessibility', lang)}", "",
                   accessibility_note(comp, lang), "",
                   "| " + " | ".join([text("band", lang), text("kpi", lang), *present]) + " |",
                   "|" + "---|" * (len(present) + 2)]
-        for band, metric in dict.fromkeys(zip(rows["band"], rows["metric"], strict=True)):
-            cells = []
-            for i, sc in enumerate(present):
-                if (sc, band, metric) not in idx.index:
-                    cells.append("–")
-                    continue
-                r = idx.loc[(sc, band, metric)]
-                c = fmt_access(metric, r["value"])
-                if i and access_delta_shown(idx, sc, band, metric):
-                    c += f" ({fmt_access(metric, r['delta'], delta=True)})"
-                cells.append(c)
-            lines.append(f"| {BAND_LABELS.get(band, (band, band))[bi]} | "
-                         f"{access_label(metric, lang)} | " + " | ".join(cells) + " |")
+        for band, metric, cells in table:
+            lines.append(f"| {band} | {metric} | " + " | ".join(
+                v + (f" ({d})" if d else "") for v, d in cells) + " |")
     return "\n".join(lines) + "\n"
 
 

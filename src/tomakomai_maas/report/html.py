@@ -25,7 +25,7 @@ import pandas as pd
 from tomakomai_maas.report.labels import BAND_LABELS, access_label, check_lang, kpi_label, text
 
 __all__ = ["ScenarioInfo", "ReportFigure", "render_comparison_html", "png_data_uri", "fmt_number",
-           "fmt_access", "access_delta_shown"]
+           "fmt_access", "access_delta_shown", "access_cells"]
 
 _CSS = """
 body { font-family: "Hiragino Sans", "Noto Sans CJK JP", "Yu Gothic", "IPAexGothic",
@@ -213,34 +213,44 @@ def access_delta_shown(idx: pd.DataFrame, scenario: str, band: str, metric: str)
     return True
 
 
+def access_cells(access: pd.DataFrame, labels: Sequence[str], lang: str
+                 ) -> tuple[list[str], list[tuple[str, str, list[tuple[str, str]]]]]:
+    """The accessibility table as text: ``(scenarios present, rows)`` with one row per
+    (band, metric): ``(band label, metric label, [(value, delta), ...])`` — the delta text
+    is ``""`` for the baseline and where :func:`access_delta_shown` says no."""
+    present = [s for s in labels if s in set(access["scenario"])]
+    idx = access.set_index(["scenario", "band", "metric"])
+    bi = 0 if lang == "ja" else 1
+    rows = []
+    for band, metric in dict.fromkeys(zip(access["band"], access["metric"], strict=True)):
+        cells = []
+        for i, s in enumerate(present):
+            if (s, band, metric) not in idx.index:
+                cells.append(("–", ""))
+                continue
+            r = idx.loc[(s, band, metric)]
+            d = (fmt_access(metric, r["delta"], delta=True)
+                 if i and access_delta_shown(idx, s, band, metric) else "")
+            cells.append((fmt_access(metric, r["value"]), d))
+        rows.append((BAND_LABELS.get(band, (band, band))[bi], access_label(metric, lang), cells))
+    return present, rows
+
+
 def _access_html(access: pd.DataFrame, labels: Sequence[str], lang: str, note: str) -> str:
     """Rows = (band, metric), columns = scenarios: value, and Δ vs the first scenario."""
-    present = [s for s in labels if s in set(access["scenario"])]
+    present, rows = access_cells(access, labels, lang)
     if not present:
         return ""
-    idx = access.set_index(["scenario", "band", "metric"])
-    rows = list(dict.fromkeys(zip(access["band"], access["metric"], strict=True)))
     out = [f"<h2>{_e(text('accessibility', lang))}</h2><p class='note'>{_e(note)}</p>",
            "<table class='access'><thead><tr>"
            f"<th>{_e(text('band', lang))}</th><th>{_e(text('kpi', lang))}</th>"
            + "".join(f"<th>{_e(s)}" + (f" ({_e(text('baseline', lang))})" if i == 0 else
                                        "<br><span class='ci'>Δ</span>") + "</th>"
                      for i, s in enumerate(present)) + "</tr></thead><tbody>"]
-    bi = 0 if lang == "ja" else 1
-    for band, metric in rows:
-        cells = []
-        for i, s in enumerate(present):
-            if (s, band, metric) not in idx.index:
-                cells.append("<td class='num'>–</td>")
-                continue
-            r = idx.loc[(s, band, metric)]
-            val = fmt_access(metric, r["value"])
-            if i and access_delta_shown(idx, s, band, metric):
-                d = float(r["delta"])
-                val += (f" <span class='ci'>({_e(fmt_access(metric, d, delta=True))})</span>")
-            cells.append(f"<td class='num'>{val}</td>")
-        out.append(f"<tr><td>{_e(BAND_LABELS.get(band, (band, band))[bi])}</td>"
-                   f"<td>{_e(access_label(metric, lang))}</td>" + "".join(cells) + "</tr>")
+    for band, metric, cells in rows:
+        out.append(f"<tr><td>{_e(band)}</td><td>{_e(metric)}</td>" + "".join(
+            f"<td class='num'>{_e(v)}" + (f" <span class='ci'>({_e(d)})</span>" if d else "")
+            + "</td>" for v, d in cells) + "</tr>")
     out.append("</tbody></table>")
     return "".join(out)
 
