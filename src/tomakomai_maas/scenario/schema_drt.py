@@ -40,6 +40,7 @@ __all__ = [
     "DrtRebalancingConfig",
     "DrtFeederConfig",
     "DrtCostConfig",
+    "DrtChargingConfig",
     "DrtDemandItem",
 ]
 
@@ -203,6 +204,19 @@ class DrtCostConfig(_Model):
     electricity_yen_per_kwh: float = Field(30.0, ge=0)
 
 
+class DrtChargingConfig(_Model):
+    """Battery rules of electric DRT vehicles (types with battery_kwh); all defaults ASSUMED
+    (see tomakomai_maas.drt_world.ChargingParams)."""
+
+    reserve_soc: float = Field(0.15, ge=0, lt=1, description="No work that would take the "
+                               "battery (with the drive back to the depot) below this state "
+                               "of charge.")
+    return_below_soc: float = Field(0.3, ge=0, le=1, description="An idle vehicle below this "
+                                    "state of charge drives to its depot to charge.")
+    power_kw: float = Field(6.0, gt=0, le=500, description="Charging power at the depot; "
+                            "on-shift vehicles charge whenever they stand there.")
+
+
 class DrtDemandItem(_Model):
     """Poisson DRT trips between two places in each window (default: the service hours)."""
 
@@ -253,6 +267,7 @@ class DrtConfig(_Model):
     pax_classes: dict[str, float] = Field(default_factory=lambda: {"adult": 1.0},
                                           description="Class mix of the drt demand items.")
     costs: DrtCostConfig = DrtCostConfig()
+    charging: DrtChargingConfig = DrtChargingConfig()
     feeder: bool = Field(False, description="Offer DRT as a first/last-mile feeder to "
                          "timetabled lines (see feeder_rules).")
     feeder_rules: DrtFeederConfig = DrtFeederConfig()

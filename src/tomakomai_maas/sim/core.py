@@ -19,7 +19,12 @@ from tomakomai_maas.errors import SimulationError
 from tomakomai_maas.journey import Itinerary, JourneyPlanner, walk_only_itinerary
 from tomakomai_maas.rng import stream
 from tomakomai_maas.sim import events as ev
-from tomakomai_maas.sim.drt_prep import last_mile_planned, plan_feeders, prepare_drt
+from tomakomai_maas.sim.drt_prep import (
+    drt_run_world,
+    last_mile_planned,
+    plan_feeders,
+    prepare_drt,
+)
 from tomakomai_maas.sim.model import Model
 from tomakomai_maas.sim.tables import build_tables
 from tomakomai_maas.world import Request, World
@@ -256,6 +261,7 @@ def simulate(
         raise SimulationError("planner was built for another World")
     itineraries = _plan(requests, planner, world)
     drt_pax = []
+    world = drt_run_world(world)  # DRT drives with the day's speed factors (sim.drt)
     if world.drt is not None:
         feeders = plan_feeders(world, requests, itineraries, planner)
         by_id = {r.request_id: r for r in requests}
