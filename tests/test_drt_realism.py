@@ -355,3 +355,36 @@ def test_battery_trace_reserve_return_and_depot_charging() -> None:
     assert veh["energy_kwh"] == pytest.approx(1.4)
     k = drt_kpis(res.tables, world)
     assert k["drt.soc_min"] == pytest.approx(0.2) and k["drt.rejected.battery"] == 1
+
+
+# -- a dispatcher without a forecast -------------------------------------------------------------
+def _snow_at_one(forecast: str):
+    """Car at node 0, rider at node 2 at 00:58:20 (3,500 s), max wait 120 s; half speed from
+    01:00. Driven: 100 s of free flow by 01:00, the last 20 s take 40 → at node 2 at 3,640,
+    then 2 hops at half speed → 3,880."""
+    svc = fx.service(fx.line_tt(), [fx.vehicle(shift=(0.0, 2 * H))],
+                     [fx.trip("a", 3500, 2, 4)], max_wait_s=120.0, speed_forecast=forecast)
+    return run(svc, hours=hours_with(h1=0.5))
+
+
+def test_profile_dispatcher_does_not_promise_what_the_snow_breaks() -> None:
+    """It knows the pick-up would be at 3,640, after the latest pick-up 3,620: rejected."""
+    _, res = _snow_at_one("profile")
+    assert res.drt_requests.iloc[0]["reject_reason"] == "no_vehicle_in_time"
+
+
+def test_dispatcher_without_forecast_is_late_and_it_is_recorded() -> None:
+    """Planning at full speed (the factor at 3,500) it promises 3,620 / 3,740; the car drives
+    what the day gives: pick-up at 3,640 (20 s late), drop-off at 3,880."""
+    world, res = _snow_at_one("at_dispatch")
+    ev_a = {e[2]: e for e in res.events if e[5] == "a"}
+    assert ev_a["drt_assign"][7] == 3620
+    ride = [leg for leg in res.itineraries["a"].legs if leg.route_id == "drt"][0]
+    assert (ride.start_s, ride.end_s) == (3620, 3740)  # the promise
+    assert ev_a["drt_pickup"][0] == 3640 and ev_a["drt_dropoff"][0] == 3880  # the drive
+    row = res.drt_requests.iloc[0]
+    assert row["status"] == "served"
+    assert row["planned_pickup_s"] == 3620 and row["pickup_s"] == 3640
+    assert row["pickup_late_min"] == pytest.approx(20 / 60)
+    k = drt_kpis(res.tables, world)
+    assert k["drt.late_pickups"] == 1 and k["drt.late_pickup_share"] == 1

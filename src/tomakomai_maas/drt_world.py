@@ -285,7 +285,10 @@ class DrtService:
     ``snap_lon`` hold their coordinates); a point outside the ``area`` polygon is rejected as
     ``outside_area``. ``zone_of_node``/``zone_centroids`` are the rebalancing zones (grid
     cells over the area). ``demand`` draws the service's own trips (``None``: none); requests
-    with mode ``"drt"`` from the World's demand are simulated too.
+    with mode ``"drt"`` from the World's demand are simulated too. ``tt`` holds free-flow
+    times: the simulator applies the day's hourly × weather speed factors on top, and
+    ``speed_forecast`` says whether the dispatcher plans with them (``"profile"``) or with
+    the factor at dispatch time (``"at_dispatch"``), see :mod:`tomakomai_maas.sim.drt`.
     """
 
     name: str
@@ -311,6 +314,7 @@ class DrtService:
     lead_range_s: tuple[float, float] = (0.0, 0.0)
     cancel_share: float = 0.0
     dispatch_policy: str = "insertion"
+    speed_forecast: str = "profile"  # or "at_dispatch" (see tomakomai_maas.sim.drt)
     batch_interval_s: float = 30.0
     wait_weight: float = 0.0
     ride_weight: float = 0.0

@@ -417,6 +417,7 @@ def build_drt(sc: Any, ctx: Any, stops: Any, vtypes: Any, problems: list[str]
         lead_range_s=(lead_lo * 3600.0, lead_hi * 3600.0),
         cancel_share=bk.cancel_share,
         dispatch_policy=cfg.dispatch.policy,
+        speed_forecast=cfg.dispatch.speed_forecast,
         batch_interval_s=cfg.dispatch.batch_interval_s,
         wait_weight=cfg.dispatch.wait_weight,
         ride_weight=cfg.dispatch.ride_weight,

@@ -159,6 +159,11 @@ class DrtDispatchConfig(_Model):
     wait_weight: float = Field(0.0, ge=0, description="Cost weight of the new rider's wait "
                                "(the default objective is added driving time only).")
     ride_weight: float = Field(0.0, ge=0, description="Cost weight of the new rider's ride.")
+    speed_forecast: Literal["profile", "at_dispatch"] = Field(
+        "profile", description="Travel times the dispatcher plans with: 'profile' = the day's "
+        "hourly x weather speed factors, as the vehicles then drive (promises hold); "
+        "'at_dispatch' = the factor in force when it dispatches, for the whole plan (a "
+        "dispatcher without a forecast: lateness when the factor changes is recorded).")
 
 
 class DrtRebalancingConfig(_Model):

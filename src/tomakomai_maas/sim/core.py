@@ -176,6 +176,9 @@ def _validate_drt(world: World, problems: list[str]) -> None:
         problems.append("drt: stop_based mode needs virtual_stops")
     if svc.mode not in ("door_to_door", "stop_based"):
         problems.append(f"drt.mode: {svc.mode!r} is not door_to_door or stop_based")
+    if svc.speed_forecast not in ("profile", "at_dispatch"):
+        problems.append(f"drt.dispatch.speed_forecast: {svc.speed_forecast!r} is not profile "
+                        "or at_dispatch")
     for a, b in svc.service_hours_s or ():
         if not b > a:
             problems.append(f"drt.service_hours_s: empty window ({a}, {b})")

@@ -1,10 +1,45 @@
 """On-demand (DRT) vehicles and riders inside the simpy model (:class:`DrtOperator`).
 
 Operating rules (the dispatcher's schedule semantics, :mod:`tomakomai_maas.dispatch.model`,
-are executed exactly; travel times are the service's ``tt`` — the same table the
-dispatcher uses, so accepted trips keep their time windows; hourly speed factors, weather
-and link-time noise of timetabled lines do **not** apply to DRT):
+are executed exactly; link-time noise of timetabled lines does **not** apply to DRT):
 
+* **Speeds of the day.** DRT vehicles feel the same factor as timetabled vehicles,
+  ``ops.speed_factor_by_hour[h] × weather_by_hour[h].speed_factor``
+  (:func:`~tomakomai_maas.sim.drt_prep.drt_speed_profile`). The service's travel times become
+  time-dependent (:class:`~tomakomai_maas.dispatch.TimeDependentTravelTimes`): a leg is driven
+  at the factor in force at each moment, so a leg across an hour boundary uses both hours'
+  factors (buses use the factor at the departure for the whole stop-to-stop leg; DRT legs are
+  longer, and this rule keeps arrival times FIFO, which the as-early-as-possible schedule
+  needs). **Planning = driving**: by default (``speed_forecast="profile"``) the dispatcher
+  plans with exactly these time-dependent times — it knows the day's profile, as a real
+  dispatcher knows rush hours and has the weather forecast — so an accepted booking keeps its
+  windows whatever the factors, and a booking the slower day cannot serve in time is rejected
+  instead of promised. With ``speed_forecast="at_dispatch"`` it plans the whole plan with the
+  factor in force when it dispatches (no forecast); vehicles still drive the real factors, and
+  when the factor changes in between, pick-ups and rides run late — recorded, not hidden
+  (``pickup_late_min``/``ride_over_min`` in ``drt_requests``, ``drt.late_pickups``). Direct
+  drive times (max ride, detour) are taken at the requested pick-up time. With every factor 1
+  the travel times are the service's table, unchanged.
+* **Autonomous vehicles** (vehicle type ``automation_level >= 2``): per leg, takeovers ~
+  Poisson(``takeover_rate_per_km`` · km · weather ``takeover_multiplier``) and sudden stops ~
+  Poisson(``sudden_stop_rate_per_km`` · km · ``sudden_stop_multiplier``), weather at the
+  departure, each adding its penalty to the leg — the timetabled AV's event model and
+  parameters (:mod:`tomakomai_maas.sim.model`). Two uniforms per leg from the vehicle's
+  stream ``av_faults/drt/<vehicle_id>``. Logged as ``drt_takeover``/``drt_sudden_stop`` right
+  after the ``drt_depart`` (value = time lost); the vehicle's plan then runs late (see above).
+  Weather suspension of autonomous service (``suspend_autonomous``) is **not** applied to DRT.
+* **Battery** (electric vehicle types with ``battery_kwh``; rules and assumed defaults in
+  :class:`~tomakomai_maas.drt_world.ChargingParams`): each vehicle shift starts full; every leg
+  uses its energy at its departure (as the tables count it). The dispatcher sees the vehicle's
+  ``range_m`` = (energy − reserve) / (kWh per m × the day's largest ``ev_energy_factor``) and
+  never gives it work that, with the drive back to the depot, would not fit (reason
+  ``battery``); idle moves (rebalancing) must leave the range to get home too. An on-shift
+  vehicle charges at ``power_kw`` whenever it stands at its depot (``drt_charge_start``, and
+  ``drt_charge_end`` when it leaves or its shift ends; it stays bookable meanwhile, with the
+  range of the energy it has at each dispatch), and one that becomes idle below
+  ``return_below_soc`` drives to its depot to charge (``drt_depart`` purpose ``to_charge``).
+  A state of charge below the reserve (possible only on the drive home after the shift) is
+  logged as a warning; ``drt_vehicles`` reports ``min_soc``/``end_soc``.
 * **Bookings** reach the dispatcher at their booking time (bookings made before the
   simulated day, e.g. 3 days ahead, at time 0, in booking order). With a dispatch policy
   whose ``batch_interval_s`` is 0 (``insertion``) each booking is dispatched at once; else
@@ -55,7 +90,9 @@ from tomakomai_maas.dispatch import (
     Assignment,
     DispatchConfig,
     Rejection,
+    SpeedProfile,
     StopKind,
+    TimeDependentTravelTimes,
     VehicleState,
     advance,
     apply_move,
@@ -100,13 +137,17 @@ def dispatch_config(svc: DrtService) -> DispatchConfig:
     )
 
 
-def make_policies(svc: DrtService) -> tuple[Any, Any, Any]:
-    """(dispatch, rebalancing, idle) policy objects of a service (registries by name)."""
+def _dispatch_policy(svc: DrtService, tt: Any) -> Any:
     cls = get_dispatch_policy(svc.dispatch_policy)
     kwargs: dict[str, Any] = {"config": dispatch_config(svc), "prune": svc.prune}
     if "batch_interval_s" in inspect.signature(cls).parameters:
         kwargs["batch_interval_s"] = svc.batch_interval_s
-    policy = cls(svc.tt, **kwargs)
+    return cls(tt, **kwargs)
+
+
+def make_policies(svc: DrtService) -> tuple[Any, Any, Any]:
+    """(dispatch, rebalancing, idle) policy objects of a service (registries by name)."""
+    policy = _dispatch_policy(svc, svc.tt)
     rb_cls = get_rebalancing_policy(svc.rebalancing_policy)
     if svc.rebalancing_policy == "none":
         rebal = rb_cls(svc.tt)
@@ -132,6 +173,11 @@ class DrtOperator:
             self.policy, self.rebal, self.idle_policy = make_policies(svc)
         except DispatchError as exc:
             raise SimulationError(f"drt: {exc}") from exc
+        # speed_forecast "at_dispatch": plan with the factor in force at each dispatch call
+        # (one policy per factor value, so each keeps its own fleet cache)
+        self._naive: dict[float, Any] | None = None
+        if svc.speed_forecast == "at_dispatch" and isinstance(svc.tt, TimeDependentTravelTimes):
+            self._naive = {}
         self.batch_s = float(getattr(self.policy, "batch_interval_s", 0.0) or 0.0)
         self.world = world = model.world
         self.leg_of = leg_fn(self.tt)
@@ -304,7 +350,7 @@ class DrtOperator:
                 self._at(t, self._tick)
             return
         self._credit_all()
-        res = self.policy.dispatch([p.dreq], self.states, now_s=self.env.now)
+        res = self._planner().dispatch([p.dreq], self.states, now_s=self.env.now)
         self._apply(res, [p])
 
     def _tick(self) -> None:
@@ -312,8 +358,20 @@ class DrtOperator:
         batch, self.queue = self.queue, []
         if batch:
             self._credit_all()
-            res = self.policy.dispatch([p.dreq for p in batch], self.states, now_s=self.env.now)
+            res = self._planner().dispatch([p.dreq for p in batch], self.states,
+                                           now_s=self.env.now)
             self._apply(res, batch)
+
+    def _planner(self) -> Any:
+        """The dispatch policy to use now (see ``speed_forecast``)."""
+        if self._naive is None:
+            return self.policy
+        f = self.tt.profile.factor_at(self.env.now)
+        pol = self._naive.get(f)
+        if pol is None:
+            tt = TimeDependentTravelTimes(self.tt.base, SpeedProfile([f]))
+            pol = self._naive[f] = _dispatch_policy(self.svc, tt)
+        return pol
 
     def _apply(self, res: Any, batch: list[DrtPax]) -> None:
         outcome: dict[str, Assignment | Rejection] = {a.request_id: a for a in res.assignments}
