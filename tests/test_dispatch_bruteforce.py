@@ -5,7 +5,8 @@ only the public dataclasses and re-implements the documented semantics in plain 
 (as-early-as-possible schedules; commitments already in a plan kept "no worse than now";
 cost = added driving time; ties by vehicle id, then pick-up position, then drop-off
 position; rejection reason = first failed check of the candidate that got furthest, checks
-in the order unreachable, late, capacity, time window, ride time).
+in the order unreachable, late, capacity, time window, ride time, battery — the new plan's
+road distance with the drive back to the depot within ``max(range_m, current plan's)``).
 
 Instances come from one generator driven either by Hypothesis (shrinkable) or by a seeded
 numpy generator (a deterministic sweep that also asserts the share of infeasible requests).
@@ -44,6 +45,7 @@ STAGES = [
     RejectReason.CAPACITY,
     RejectReason.TIME_WINDOW,
     RejectReason.RIDE_TIME,
+    RejectReason.BATTERY,
 ]
 FEASIBLE = len(STAGES)
 
@@ -87,7 +89,16 @@ def rides(v, seq, times):
     return out
 
 
-def candidate(T, v, req, i, j, start, rtd):
+def plan_dist(Dm, v, seq):
+    """Road distance from the vehicle's node through seq, then back to its depot if any."""
+    prev, dist = v.node, 0.0
+    for s in seq:
+        dist += Dm[prev][s.node]
+        prev = s.node
+    return dist + (Dm[prev][v.depot] if v.depot is not None else 0.0)
+
+
+def candidate(T, v, req, i, j, start, rtd, Dm=None):
     """(stage, cost) of inserting req into v at (i, j)."""
     old = list(v.plan)
     cur, cur_drive, cur_last = simulate(T, v, old, start)
@@ -130,6 +141,8 @@ def candidate(T, v, req, i, j, start, rtd):
         stage = 3
     elif ride_bad:
         stage = 4
+    elif Dm is not None and not plan_dist(Dm, v, seq) <= max(v.range_m, plan_dist(Dm, v, old)):
+        stage = 5
     else:
         stage = FEASIBLE
     return stage, drive - cur_drive
@@ -144,7 +157,7 @@ class Expected:
     n_feasible: int = 0
 
 
-def brute_force(T, req: DrtRequest, vehicles, now, cfg: DispatchConfig) -> Expected:
+def brute_force(T, req: DrtRequest, vehicles, now, cfg: DispatchConfig, Dm=None) -> Expected:
     if cfg.service_nodes is not None and not (
         req.origin in cfg.service_nodes and req.dest in cfg.service_nodes
     ):
@@ -170,7 +183,7 @@ def brute_force(T, req: DrtRequest, vehicles, now, cfg: DispatchConfig) -> Expec
         L = len(v.plan)
         for i in range(L + 1):
             for j in range(i, L + 1):
-                stage, cost = candidate(T, v, req, i, j, start, cfg.return_to_depot)
+                stage, cost = candidate(T, v, req, i, j, start, cfg.return_to_depot, Dm)
                 best_stage = max(best_stage, stage)
                 if stage == FEASIBLE:
                     feas.append((cost, v.vehicle_id, i, j))
@@ -186,6 +199,7 @@ def brute_force(T, req: DrtRequest, vehicles, now, cfg: DispatchConfig) -> Expec
 @dataclass
 class Instance:
     T: list
+    D: list
     vehicles: list
     requests: list
     cfg: DispatchConfig
@@ -201,6 +215,7 @@ def generate(ri: Callable[[int, int], int]) -> Instance:
     tight = ri(0, 1) == 1
     n = ri(3, 6)
     T = [[0.0 if a == b else float(30 * ri(1, 10)) for b in range(n)] for a in range(n)]
+    D = [[0.0 if a == b else float(100 * ri(1, 10)) for b in range(n)] for a in range(n)]
     if tight and ri(0, 2) == 0:  # one unreachable pair (or a fully isolated node)
         a, b = ri(0, n - 1), ri(0, n - 1)
         if a != b:
@@ -253,9 +268,10 @@ def generate(ri: Callable[[int, int], int]) -> Instance:
                 plan.insert(ri(a + 1, len(plan)), d)
         shift_end = INF if ri(0, 2) else float(now + 60 * ri(5, 40))
         depot = ri(0, n - 1) if ri(0, 1) else None
+        range_m = INF if ri(0, 2) else float(200 * ri(0, 20))  # battery range, 1 in 3
         vehicles.append(VehicleState(
             f"v{k}", cap, ri(0, n - 1), float(now - 60 + 30 * ri(0, 6)), onboard, tuple(plan),
-            shift_end_s=shift_end, depot=depot,
+            shift_end_s=shift_end, depot=depot, range_m=range_m,
         ))
     requests = [mk_req(not tight) for _ in range(ri(1, 4))]
     cfg = DispatchConfig(
@@ -263,7 +279,7 @@ def generate(ri: Callable[[int, int], int]) -> Instance:
         service_nodes=frozenset(range(n - 1)) if ri(0, 9) == 0 else None,
         service_hours_s=((now, now + 300.0),) if ri(0, 9) == 0 else None,
     )
-    return Instance(T, vehicles, requests, cfg, now)
+    return Instance(T, D, vehicles, requests, cfg, now)
 
 
 def run_and_compare(inst: Instance) -> list[bool]:
@@ -271,13 +287,13 @@ def run_and_compare(inst: Instance) -> list[bool]:
 
     Returns per request whether it was infeasible. Also checks pruning on == off.
     """
-    tt = MatrixTravelTimes(np.array(inst.T))
+    tt = MatrixTravelTimes(np.array(inst.T), np.array(inst.D))
     pruned = InsertionEngine(tt, config=inst.cfg, prune=True)
     full = InsertionEngine(tt, config=inst.cfg, prune=False)
     vehicles = list(inst.vehicles)
     infeasible = []
     for req in inst.requests:
-        exp = brute_force(inst.T, req, vehicles, inst.now, inst.cfg)
+        exp = brute_force(inst.T, req, vehicles, inst.now, inst.cfg, inst.D)
         got = pruned.insert(req, vehicles, now_s=inst.now)
         ref = full.insert(req, vehicles, now_s=inst.now)
         assert got == ref, "pruning changed the result"
@@ -316,10 +332,13 @@ def test_brute_force_sweep_with_guaranteed_infeasible_share():
 # --------------------------------------------------------------------------------------
 # batch policy never assigns infeasibly
 # --------------------------------------------------------------------------------------
-def strictly_feasible(T, v: VehicleState, start, rtd) -> bool:
+def strictly_feasible(T, v: VehicleState, start, rtd, Dm=None) -> bool:
     """Every limit strict, except the shift end, which may be exceeded by as much as an
-    idle vehicle already exceeds it (its drive back to the depot from where it stands)."""
+    idle vehicle already exceeds it (its drive back to the depot from where it stands),
+    and the range, likewise."""
     times, _, last = simulate(T, v, list(v.plan), start)
+    if Dm is not None and not plan_dist(Dm, v, v.plan) <= max(v.range_m, plan_dist(Dm, v, ())):
+        return False
     for s, (arr, st_, _, load), ride in zip(v.plan, times, rides(v, v.plan, times), strict=True):
         if load > v.capacity or load < 0 or not math.isfinite(arr) or st_ > s.latest_s:
             return False
@@ -333,7 +352,7 @@ def strictly_feasible(T, v: VehicleState, start, rtd) -> bool:
 @given(st.data())
 def test_batch_never_assigns_infeasibly(data):
     inst = generate(lambda lo, hi: data.draw(st.integers(lo, hi)))
-    tt = MatrixTravelTimes(np.array(inst.T))
+    tt = MatrixTravelTimes(np.array(inst.T), np.array(inst.D))
     # start from empty plans so "feasible" is the strict, absolute notion
     vehicles = [v.with_changes(plan=(), onboard_pax=0) for v in inst.vehicles]
     res = BatchAssignmentPolicy(tt, config=inst.cfg).dispatch(
@@ -344,6 +363,6 @@ def test_batch_never_assigns_infeasibly(data):
     assert len(served) == len(res.assignments)
     for v in res.vehicles:
         start = max(v.available_s, v.shift_start_s, inst.now)
-        assert strictly_feasible(inst.T, v, start, inst.cfg.return_to_depot), v
+        assert strictly_feasible(inst.T, v, start, inst.cfg.return_to_depot, inst.D), v
         assert {s.request_id for s in v.plan} <= served
     event(f"served {len(served)}/{len(inst.requests)}")

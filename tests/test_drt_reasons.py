@@ -15,6 +15,7 @@ from tomakomai_maas.drt_world import SIM_REJECT_REASONS, VirtualStop
 from tomakomai_maas.network import TravelTimes, grid_network
 from tomakomai_maas.sim import events as ev
 from tomakomai_maas.sim import simulate
+from tomakomai_maas.world import VehicleType
 
 
 def run(svc, **kw):
@@ -96,6 +97,16 @@ def _ride_time():
                      [fx.trip("a", 0, 5, 0), fx.trip("b", 10, 6, 7)],
                      board_s=100.0, detour_alpha=1.0, detour_beta_s=60.0, max_wait_s=600.0)
     return svc, "b"
+
+
+@case("battery")
+def _battery():
+    # an EV with 1 kWh at 1 kWh/km keeps 15 % in reserve: 850 m of range; 0 -> 1 -> 9 and
+    # back to the depot at 0 is 1,800 m
+    ev_car = VehicleType("ev_car", capacity=4, powertrain="ev", energy_kwh_per_km=1.0,
+                         battery_kwh=1.0)
+    svc = fx.service(fx.line_tt(), [fx.vehicle(vtype=ev_car)], [fx.trip("r", 0, 1, 9)])
+    return svc, "r"
 
 
 @case("no_stop_in_reach")

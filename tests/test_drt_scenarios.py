@@ -41,6 +41,11 @@ def test_shipped_drt_scenarios_run(built, name) -> None:
     df = res.drt_requests
     assert len(df) > 10 and (df["status"] == "served").mean() > 0.7
     assert (df["source"] == "drt_demand").all()
+    if name == "drt_station_area":  # the ARMA's ~100 km a day fits its battery (with charging)
+        veh = res.drt_vehicles
+        reserve = world.drt.charging.reserve_soc
+        assert (veh["min_soc"] >= reserve - 1e-9).all() and (veh["end_soc"] >= 0).all()
+        assert (veh["automation_level"] == 2).all()  # takeovers are drawn (rates assumed)
 
 
 def test_aitoma_scenario_encodes_the_published_rules(built) -> None:

@@ -15,7 +15,8 @@ What the service is
     the dispatcher's limits (max wait, max ride ``alpha * direct + beta``, optional latest
     drop-off, boarding/alighting times) and policies by name (dispatch, rebalancing, idle),
     simple cost parameters (:class:`DrtCostParams`), the first-mile feeder option
-    (:class:`FeederParams`) and the service's own demand (``demand``, a callable drawing
+    (:class:`FeederParams`), battery rules of electric vehicles (:class:`ChargingParams`)
+    and the service's own demand (``demand``, a callable drawing
     :class:`DrtTrip` s).
 
 Read by other layers
@@ -49,6 +50,7 @@ __all__ = [
     "FixedDrtTrips",
     "DrtCostParams",
     "FeederParams",
+    "ChargingParams",
     "DrtService",
     "ScaledTravelTimes",
     "SubsetTravelTimes",
@@ -249,6 +251,32 @@ class FeederParams:
     assumed_wait_s: float = 450.0
 
 
+@dataclass(frozen=True)
+class ChargingParams:
+    """Battery rules of electric DRT vehicles (vehicle types with ``powertrain="ev"`` and a
+    ``battery_kwh``; ALL DEFAULTS ASSUMED, override in ``drt.charging``).
+
+    Every vehicle shift starts with a full battery. Energy is used per leg as in the tables
+    (:func:`tomakomai_maas.sim.energy.leg_energy`, weather at the leg's departure).
+
+    * ``reserve_soc``: the dispatcher never gives a vehicle work whose road distance, plus
+      the drive back to its depot, needs energy below this state of charge (assumed 15 %:
+      a common fleet-operations margin; no Tomakomai figure). The energy per km used for
+      that is the vehicle's ``energy_kwh_per_km`` times the day's largest weather
+      ``ev_energy_factor`` (conservative).
+    * ``return_below_soc``: an on-shift vehicle that becomes idle below this state of
+      charge drives to its depot to charge (assumed 30 %).
+    * ``power_kw``: charging power at the depot (assumed 6 kW, a 200 V AC normal charger;
+      the NAVYA ARMA's charging power is NOT FOUND in the facts file). An on-shift vehicle
+      charges whenever it stands at its depot, until it leaves or the shift ends (capped at
+      a full battery); it stays available for bookings meanwhile.
+    """
+
+    reserve_soc: float = 0.15
+    return_below_soc: float = 0.3
+    power_kw: float = 6.0
+
+
 @dataclass(frozen=True, eq=False)
 class DrtService:
     """Everything the simulator needs to run an on-demand service (``World.drt``).
@@ -261,7 +289,10 @@ class DrtService:
     ``snap_lon`` hold their coordinates); a point outside the ``area`` polygon is rejected as
     ``outside_area``. ``zone_of_node``/``zone_centroids`` are the rebalancing zones (grid
     cells over the area). ``demand`` draws the service's own trips (``None``: none); requests
-    with mode ``"drt"`` from the World's demand are simulated too.
+    with mode ``"drt"`` from the World's demand are simulated too. ``tt`` holds free-flow
+    times: the simulator applies the day's hourly × weather speed factors on top, and
+    ``speed_forecast`` says whether the dispatcher plans with them (``"profile"``) or with
+    the factor at dispatch time (``"at_dispatch"``), see :mod:`tomakomai_maas.sim.drt`.
     """
 
     name: str
@@ -287,6 +318,7 @@ class DrtService:
     lead_range_s: tuple[float, float] = (0.0, 0.0)
     cancel_share: float = 0.0
     dispatch_policy: str = "insertion"
+    speed_forecast: str = "profile"  # or "at_dispatch" (see tomakomai_maas.sim.drt)
     batch_interval_s: float = 30.0
     wait_weight: float = 0.0
     ride_weight: float = 0.0
@@ -303,6 +335,7 @@ class DrtService:
     default_pax_class: str = "adult"
     costs: DrtCostParams = DrtCostParams()
     feeder: FeederParams = FeederParams()
+    charging: ChargingParams = ChargingParams()
     demand: Callable[[np.random.Generator], list[DrtTrip]] | None = None
     speed_factor: float = 1.0
     snap_nodes: tuple[int, ...] = ()  # nodes requests given by coordinates may snap to

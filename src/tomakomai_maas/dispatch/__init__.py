@@ -5,7 +5,9 @@ Building blocks
       :class:`Assignment`, :class:`Rejection` (:class:`RejectReason`), :class:`RebalanceMove`,
       :class:`DispatchConfig`, :class:`DispatchResult`;
     * travel times: any :class:`TravelTimeProvider` (``time_s(i, j)``, ``dist_m(i, j)``,
-      broadcasting on numpy int arrays); :class:`MatrixTravelTimes` for tests;
+      broadcasting on numpy int arrays; optionally ``arrival_s(i, j, t_dep)`` for
+      time-dependent times); :class:`MatrixTravelTimes` for tests;
+      :class:`TimeDependentTravelTimes` + :class:`SpeedProfile` (hourly speed factors);
     * single plans: :func:`check_plan` (exact feasibility), :func:`schedule_plan`,
       :func:`advance` / :func:`next_event_s` (execute plans as time passes),
       :func:`apply_assignment`, :func:`apply_move`;
@@ -26,8 +28,9 @@ Rejection reason precedence
     candidate insertion is checked in the order ``UNREACHABLE`` (its vehicle cannot reach
     the pick-up at all) → ``NO_VEHICLE_IN_TIME`` (arrives after ``latest_pickup_s``) →
     ``CAPACITY`` → ``TIME_WINDOW`` (another stop's window, the latest drop-off, or a shift
-    end) → ``RIDE_TIME``, and the reason reported is the first failed check of the candidate
-    that got furthest — the one closest to feasible.
+    end) → ``RIDE_TIME`` → ``BATTERY`` (the plan does not fit in the vehicle's ``range_m``),
+    and the reason reported is the first failed check of the candidate that got furthest —
+    the one closest to feasible.
 
 Example::
 
@@ -83,9 +86,16 @@ from tomakomai_maas.dispatch.schedule import (
     apply_move,
     check_plan,
     next_event_s,
+    plan_distance_m,
     schedule_plan,
 )
-from tomakomai_maas.dispatch.traveltimes import MatrixTravelTimes, TravelTimeProvider
+from tomakomai_maas.dispatch.traveltimes import (
+    MatrixTravelTimes,
+    SpeedProfile,
+    TimeDependentTravelTimes,
+    TravelTimeProvider,
+    leg_fn,
+)
 
 __all__ = [
     # data
@@ -107,12 +117,16 @@ __all__ = [
     # travel times
     "TravelTimeProvider",
     "MatrixTravelTimes",
+    "SpeedProfile",
+    "TimeDependentTravelTimes",
+    "leg_fn",
     # single plans
     "PlanCheck",
     "check_plan",
     "schedule_plan",
     "advance",
     "next_event_s",
+    "plan_distance_m",
     "apply_assignment",
     "apply_move",
     # insertion

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from tomakomai_maas.dispatch.model import StopKind, VehicleState
-from tomakomai_maas.dispatch.traveltimes import TravelTimeProvider
+from tomakomai_maas.dispatch.traveltimes import TravelTimeProvider, leg_fn
 from tomakomai_maas.errors import DispatchError
 
 __all__ = ["FleetArrays"]
@@ -41,6 +41,7 @@ class _Row:
     slot_start: list[float]  # ride start per slot in the current plan (departure at pick-up)
     shift_end_eff: float
     drive_total: float
+    dist_total: float  # road distance of the plan from the vehicle's node (0 if range is inf)
 
 
 def _build_row(v: VehicleState, start: float, tt: TravelTimeProvider, rtd: bool) -> _Row:
@@ -58,9 +59,9 @@ def _build_row(v: VehicleState, start: float, tt: TravelTimeProvider, rtd: bool)
     slot_of: dict[str, int] = {}
     slot_start: list[float] = []
     t, prev, load, drive = start, v.node, v.onboard_pax, 0.0
+    leg_of = leg_fn(tt)
     for s in v.plan:
-        leg = tt.time_s(prev, s.node)
-        arr = t + leg
+        arr, leg = leg_of(t, prev, s.node)
         st = max(arr, s.earliest_s)
         dep = st + s.service_s
         slot = slot_of.get(s.request_id)
@@ -86,12 +87,18 @@ def _build_row(v: VehicleState, start: float, tt: TravelTimeProvider, rtd: bool)
         load_before.append(load)
         drive_before.append(drive)
         t, prev = dep, s.node
+    dist = 0.0
+    if math.isfinite(v.range_m):
+        p = v.node
+        for s in v.plan:
+            dist += float(tt.dist_m(p, s.node))
+            p = s.node
     end = t
     if rtd and v.depot is not None:
-        end = end + tt.time_s(prev, v.depot)
+        end = leg_of(end, prev, v.depot)[0]
     return _Row(
         v, start, nodes, earliest, latest_eff, service, delta, slots, is_drop, maxride, deps,
-        load_before, drive_before, slot_start, max(v.shift_end_s, end), drive,
+        load_before, drive_before, slot_start, max(v.shift_end_s, end), drive, dist,
     )
 
 
@@ -150,6 +157,7 @@ class FleetArrays:
         self.start[k] = row.start_s
         self.shift_end_eff[k] = row.shift_end_eff
         self.drive_total[k] = row.drive_total
+        self.dist_total[k] = row.dist_total
 
     def _reset(self, vehicles: tuple[VehicleState, ...]) -> None:
         n = len(vehicles)
@@ -172,6 +180,8 @@ class FleetArrays:
         self.start = np.full(n, np.nan)
         self.shift_end_eff = np.zeros(n)
         self.drive_total = np.zeros(n)
+        self.dist_total = np.zeros(n)
+        self.range_m = np.full(n, INF)
         width = max([len(v.plan) for v in vehicles], default=0)
         self._alloc(n, max(width, 1), max(width, 1))
         self.rows = [None] * n  # type: ignore[list-item]
@@ -193,6 +203,7 @@ class FleetArrays:
             self.capacity[k], self.node[k] = v.capacity, v.node
             self.avail[k], self.shift_start[k], self.shift_end[k] = (
                 v.available_s, v.shift_start_s, v.shift_end_s)
+            self.range_m[k] = v.range_m
             self.has_depot[k] = v.depot is not None
             self.depot[k] = v.node if v.depot is None else v.depot
             self.L[k] = len(v.plan)
@@ -208,8 +219,8 @@ class FleetArrays:
             self.prev_dep[idle, 0] = start[idle]
             end = start[idle]
             if self.rtd:
-                back = self.tt.time_s(self.node[idle], self.depot[idle])
-                end = np.where(self.has_depot[idle], end + back, end)
+                back = leg_fn(self.tt)(end, self.node[idle], self.depot[idle])[0]
+                end = np.where(self.has_depot[idle], back, end)
             self.shift_end_eff[idle] = np.maximum(self.shift_end[idle], end)
         stale = np.flatnonzero(is_changed | (moved & (self.L > 0))).tolist()
         if not stale:

@@ -58,7 +58,7 @@ from tomakomai_maas.dispatch.model import (
     pickup_stop,
 )
 from tomakomai_maas.dispatch.schedule import schedule_plan
-from tomakomai_maas.dispatch.traveltimes import TravelTimeProvider
+from tomakomai_maas.dispatch.traveltimes import TravelTimeProvider, leg_fn
 from tomakomai_maas.errors import DispatchError
 
 __all__ = ["InsertionEngine", "insert_request", "check_request"]
@@ -67,13 +67,14 @@ log = logging.getLogger(__name__)
 
 INF = math.inf
 # candidate stages: the first check a candidate fails (FEASIBLE = none)
-_S_UNREACH, _S_LATE, _S_CAP, _S_TW, _S_RIDE, FEASIBLE = range(6)
+_S_UNREACH, _S_LATE, _S_CAP, _S_TW, _S_RIDE, _S_BATTERY, FEASIBLE = range(7)
 _STAGE_REASON = {
     _S_UNREACH: RejectReason.UNREACHABLE,
     _S_LATE: RejectReason.NO_VEHICLE_IN_TIME,
     _S_CAP: RejectReason.CAPACITY,
     _S_TW: RejectReason.TIME_WINDOW,
     _S_RIDE: RejectReason.RIDE_TIME,
+    _S_BATTERY: RejectReason.BATTERY,
 }
 
 
@@ -345,7 +346,7 @@ class InsertionEngine:
         tt = self.tt
         # exact earliest arrival at the pick-up per (vehicle, pick-up position): the stops
         # before the pick-up keep their times
-        arr_p = f.prev_dep + tt.time_s(f.prev_node, req.origin)
+        arr_p = leg_fn(tt)(f.prev_dep, f.prev_node, req.origin)[0]
         bound = arr_p.min(axis=1)
         reach_i = arr_p <= req.latest_pickup_s
         reach_v = reach_i.any(axis=1)
@@ -487,7 +488,47 @@ class InsertionEngine:
             aside = self._sim_pass(req, veh[sim], Tr[sim], width, sim, stage, drive, d_arr,
                                    drop_ride=True)
             is_pending[aside] = True
+        self._battery(req, veh, ipos, jpos, stage)
         return _Rows(veh, ipos, jpos, Tr, stage, drive, d_arr, p_start, is_pending)
+
+    def _battery(self, req: DrtRequest, veh: np.ndarray, i: np.ndarray, j: np.ndarray,
+                 stage: np.ndarray) -> None:
+        """Feasible rows of vehicles with a finite ``range_m`` whose new plan (with the drive
+        back to the depot, when the vehicle has one) is longer than
+        ``max(range_m, the current plan's distance)`` become ``BATTERY``.
+
+        Distances do not depend on time, so the new plan's distance is the old one plus
+        what the insertion adds: ``a -> O -> D -> b`` replaces ``a -> b`` when ``i == j``;
+        ``a -> O -> b`` and ``c -> D -> e`` replace ``a -> b`` and ``c -> e`` otherwise
+        (``a``/``c`` the stops before positions ``i``/``j``, ``b``/``e`` the old stops at
+        them, absent at the end of the plan); the last stop may change the drive back.
+        """
+        f = self._fleet
+        sel = np.flatnonzero((stage == FEASIBLE) & np.isfinite(f.range_m[veh]))
+        if sel.size == 0:
+            return
+        d = self.tt.dist_m
+        v, i, j = veh[sel], i[sel], j[sel]
+        L = f.L[v]
+        o, dn = req.origin, req.dest
+        a = f.prev_node[v, i]
+        b = f.prev_node[v, np.minimum(i + 1, f.width)]
+        c = f.prev_node[v, j]
+        e = f.prev_node[v, np.minimum(j + 1, f.width)]
+        zero = np.zeros(v.size)
+        with np.errstate(invalid="ignore"):
+            add_same = d(a, o) + d(o, dn) + np.where(i < L, d(dn, b) - d(a, b), zero)
+            add_split = (d(a, o) + d(o, b) - d(a, b) + d(c, dn)
+                         + np.where(j < L, d(dn, e) - d(c, e), zero))
+            added = np.where(i == j, add_same, add_split)
+            last_old = f.prev_node[v, L]
+            last_new = np.where(j == L, dn, last_old)
+            back_old = np.where(f.has_depot[v], d(last_old, f.depot[v]), zero)
+            back_new = np.where(f.has_depot[v], d(last_new, f.depot[v]), zero)
+            old = f.dist_total[v] + back_old
+            new = f.dist_total[v] + added + back_new
+            bad = ~(new <= np.maximum(f.range_m[v], old))
+        stage[sel[bad]] = _S_BATTERY
 
     def _classify(
         self,
@@ -547,7 +588,7 @@ class InsertionEngine:
           board longer than allowed before reaching the drop-off (set aside).
         """
         f = self._fleet
-        tt = self.tt
+        leg_of = leg_fn(self.tt)
         n = veh.size
         k0 = int((T == width).argmax(axis=1).min())  # first column that can differ
         Tc = T[:, k0:]
@@ -595,8 +636,7 @@ class InsertionEngine:
         while k < Tc.shape[1]:
             v = valid[:, k]
             nd = node[:, k]
-            leg = tt.time_s(prev, nd)
-            arr = dep + leg
+            arr, leg = leg_of(dep, prev, nd)
             st = np.maximum(arr, earliest[:, k])
             dp = st + service[:, k]
             ok_here = is_p[:, k] | ((st <= latest[:, k]) & (arr < INF))
@@ -657,8 +697,8 @@ class InsertionEngine:
             drive, ride_bad, d_arr = drive[live], ride_bad[live], d_arr[live]
             end = dep
             if self.config.return_to_depot:
-                back = tt.time_s(prev, f.depot[veh])
-                end = np.where(f.has_depot[veh], dep + back, dep)
+                back = leg_of(dep, prev, f.depot[veh])[0]
+                end = np.where(f.has_depot[veh], back, dep)
             late_end = ~(end <= f.shift_end_eff[veh])
             stage_out[rid] = np.where(late_end, _S_TW, np.where(ride_bad, _S_RIDE, FEASIBLE))
             drive_out[rid] = drive
@@ -695,10 +735,16 @@ class InsertionEngine:
                 f"every insertion into the {at.size} vehicle(s) with room breaks a time window "
                 "(another stop, the latest drop-off or a shift end)"
             )
-        else:
+        elif best == _S_RIDE:
             msg = (
                 f"every otherwise feasible insertion ({at.size} vehicle(s)) exceeds a maximum "
                 "ride time"
+            )
+        else:
+            msg = (
+                f"every otherwise feasible insertion ({at.size} vehicle(s)) needs more road "
+                "distance (with the drive back to the depot) than the battery range left "
+                "above the reserve"
             )
         return Rejection(rid, reason, msg, f.vid[k])
 

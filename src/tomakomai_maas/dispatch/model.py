@@ -58,7 +58,9 @@ class RejectReason(enum.StrEnum):
     2. otherwise every candidate insertion (vehicle, pickup position, drop-off position) is
        checked in the fixed order ``UNREACHABLE`` (the vehicle cannot reach the pick-up at
        all) → ``NO_VEHICLE_IN_TIME`` (it reaches it after ``latest_pickup_s``) →
-       ``CAPACITY`` → ``TIME_WINDOW`` → ``RIDE_TIME``. A candidate gets as far as its first
+       ``CAPACITY`` → ``TIME_WINDOW`` → ``RIDE_TIME`` → ``BATTERY`` (the new plan, with the
+       drive back to the depot, is longer than the vehicle's ``range_m``). A candidate gets
+       as far as its first
        failing check; the reason reported is that of the candidate that got **furthest**
        (the one closest to feasible).
     """
@@ -70,6 +72,7 @@ class RejectReason(enum.StrEnum):
     CAPACITY = "capacity"
     TIME_WINDOW = "time_window"  # another stop's window, the new latest drop-off, or a shift end
     RIDE_TIME = "ride_time"
+    BATTERY = "battery"  # the plan would not fit in the vehicle's remaining range (range_m)
 
 
 def _check(cond: bool, msg: str) -> None:
@@ -260,6 +263,9 @@ class VehicleState:
     ``available_s``; then it serves ``plan`` in order. ``onboard_pax`` must equal the
     passengers of drop-offs in ``plan`` that have no pick-up in ``plan``.
     ``depot`` (optional) is where ``return_to_depot`` sends it.
+    ``range_m`` is the road distance it may still drive from ``node`` (battery above its
+    reserve; ``inf`` = not limited): a plan, plus the drive from its last stop back to the
+    depot when it has one (that is where it charges), must fit in it.
     """
 
     vehicle_id: str
@@ -271,9 +277,11 @@ class VehicleState:
     shift_start_s: float = -INF
     shift_end_s: float = INF
     depot: int | None = None
+    range_m: float = INF
 
     def __post_init__(self) -> None:
         vid = self.vehicle_id
+        _check(not math.isnan(self.range_m), f"vehicle {vid}: range_m is NaN")
         _check(self.capacity >= 1, f"vehicle {vid}: capacity must be >= 1, got {self.capacity}")
         _check(
             0 <= self.onboard_pax <= self.capacity,

@@ -18,7 +18,7 @@ from scipy.optimize import linear_sum_assignment
 
 from tomakomai_maas.dispatch.model import DrtRequest, RebalanceMove, VehicleState, vehicle_start_s
 from tomakomai_maas.dispatch.registry import register_idle_policy, register_rebalancing_policy
-from tomakomai_maas.dispatch.traveltimes import TravelTimeProvider
+from tomakomai_maas.dispatch.traveltimes import TravelTimeProvider, leg_fn
 from tomakomai_maas.errors import DispatchError
 
 __all__ = [
@@ -39,7 +39,8 @@ def _movable(v: VehicleState, now_s: float) -> bool:
 
 def _move(v: VehicleState, to: int, tt: TravelTimeProvider, now_s: float, why: str) -> RebalanceMove:
     dep = vehicle_start_s(v, now_s)
-    return RebalanceMove(v.vehicle_id, v.node, int(to), dep, dep + float(tt.time_s(v.node, to)), why)
+    arrive = float(leg_fn(tt)(dep, v.node, int(to))[0])
+    return RebalanceMove(v.vehicle_id, v.node, int(to), dep, arrive, why)
 
 
 def largest_remainder(weights: Any, total: int) -> np.ndarray:

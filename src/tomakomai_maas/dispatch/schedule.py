@@ -19,7 +19,7 @@ from tomakomai_maas.dispatch.model import (
     VehicleState,
     vehicle_start_s,
 )
-from tomakomai_maas.dispatch.traveltimes import TravelTimeProvider
+from tomakomai_maas.dispatch.traveltimes import TravelTimeProvider, leg_fn
 from tomakomai_maas.errors import DispatchError
 
 __all__ = [
@@ -28,6 +28,7 @@ __all__ = [
     "check_plan",
     "advance",
     "next_event_s",
+    "plan_distance_m",
     "apply_assignment",
     "apply_move",
 ]
@@ -45,8 +46,9 @@ def schedule_plan(
     prev = vehicle.node
     load = vehicle.onboard_pax
     out = []
+    leg = leg_fn(tt)
     for s in vehicle.plan if stops is None else stops:
-        arr = t + float(tt.time_s(prev, s.node))
+        arr = float(leg(t, prev, s.node)[0])
         st = max(arr, s.earliest_s)
         t = st + s.service_s
         load += s.load_delta
@@ -81,7 +83,9 @@ def check_plan(
     (waiting when early is allowed); every passenger's ride time within ``max_ride_s``;
     precedence (a pick-up before its drop-off; passengers without a pick-up must be on
     board); the last departure (plus the drive back to the depot when
-    ``return_to_depot`` and the vehicle has one) by ``shift_end_s``.
+    ``return_to_depot`` and the vehicle has one) by ``shift_end_s``; the road distance of
+    the plan (plus the drive back to the depot, when the vehicle has one) within
+    ``range_m``.
     """
     seq = tuple(vehicle.plan if stops is None else stops)
     sched = schedule_plan(vehicle, tt, stops=seq, now_s=now_s)
@@ -122,10 +126,28 @@ def check_plan(
     # `drive` sums arrival minus previous departure, i.e. pure driving time
     last = sched[-1].stop.node if sched else vehicle.node
     if return_to_depot and vehicle.depot is not None:
-        end += float(tt.time_s(last, vehicle.depot))
+        end = float(leg_fn(tt)(end, last, vehicle.depot)[0])
     if not end <= vehicle.shift_end_s:
         problems.append(f"plan ends at {end:.0f} after shift end {vehicle.shift_end_s:.0f}")
+    if math.isfinite(vehicle.range_m):
+        dist = plan_distance_m(vehicle, tt, seq)
+        if not dist <= vehicle.range_m:
+            problems.append(f"plan needs {dist:.0f} m, more than the range {vehicle.range_m:.0f} m")
     return PlanCheck(not problems, tuple(problems), sched, drive, end)
+
+
+def plan_distance_m(vehicle: VehicleState, tt: TravelTimeProvider,
+                    stops: Sequence[PlanStop] | None = None) -> float:
+    """Road distance from ``node`` through ``stops`` (default: the plan) and, when the
+    vehicle has a depot, back to it (what :attr:`VehicleState.range_m` must cover)."""
+    prev = vehicle.node
+    dist = 0.0
+    for s in vehicle.plan if stops is None else stops:
+        dist += float(tt.dist_m(prev, s.node))
+        prev = s.node
+    if vehicle.depot is not None:
+        dist += float(tt.dist_m(prev, vehicle.depot))
+    return dist
 
 
 def next_event_s(vehicle: VehicleState, tt: TravelTimeProvider) -> float:

@@ -137,7 +137,10 @@ DRT_KPI_NAMES = (
     "drt.detour_mean", "drt.shared_share", "drt.vehicle_km", "drt.empty_km_share",
     "drt.pax_km", "drt.occupancy", "drt.vehicle_km_per_pax", "drt.idle_share",
     "drt.energy_kwh", "drt.fuel_l", "drt.co2_kg", "drt.fare_revenue_yen", "drt.cost_yen",
-    "drt.cost_per_trip_yen", "drt.subsidy_per_trip_yen",
+    "drt.cost_per_trip_yen", "drt.subsidy_per_trip_yen", "drt.late_pickups",
+    "drt.late_pickup_share", "drt.over_max_ride", "drt.takeovers", "drt.takeovers_per_100km",
+    "drt.sudden_stops", "drt.fault_delay_min", "drt.soc_min", "drt.charged_kwh",
+    "drt.charging_h",
 )
 
 
@@ -171,6 +174,15 @@ def drt_kpis(tables: Mapping[str, pd.DataFrame], world: World | None = None) -> 
                                    electricity
     drt.cost_per_trip_yen          cost / served bookings
     drt.subsidy_per_trip_yen       (cost − fare revenue) / served bookings
+    drt.late_pickups / share       served bookings picked up after their latest pick-up (count,
+                                   share of served): only unplanned delays (AV faults) cause it
+    drt.over_max_ride              served bookings whose ride exceeded their max ride time
+    drt.takeovers / sudden_stops   AV manual takeovers / sudden stops of DRT vehicles
+    drt.takeovers_per_100km        takeovers per 100 km of autonomous DRT vehicles
+    drt.fault_delay_min            time lost to takeovers and sudden stops, minutes
+    drt.soc_min                    lowest battery state of charge of any electric DRT vehicle
+                                   (0..1; NaN without one); below the reserve = a warning
+    drt.charged_kwh / charging_h   energy charged at depots / plugged-in hours
     drt.rejected.<reason>          rejected bookings per reason (every reason, 0 when absent)
     =============================  ================================================================
 
@@ -221,6 +233,19 @@ def drt_kpis(tables: Mapping[str, pd.DataFrame], world: World | None = None) -> 
     k["drt.cost_yen"] = cost
     k["drt.cost_per_trip_yen"] = cost / ns if ns else nan
     k["drt.subsidy_per_trip_yen"] = (cost - k["drt.fare_revenue_yen"]) / ns if ns else nan
+    late = served["pickup_late_min"] > 0
+    k["drt.late_pickups"] = float(late.sum())
+    k["drt.late_pickup_share"] = float(late.mean()) if ns else nan
+    k["drt.over_max_ride"] = float((served["ride_over_min"] > 0).sum())
+    k["drt.takeovers"] = float(veh["takeovers"].sum()) if len(veh) else 0.0
+    k["drt.sudden_stops"] = float(veh["sudden_stops"].sum()) if len(veh) else 0.0
+    av_km = float(veh.loc[veh["automation_level"] >= 2, "km"].sum()) if len(veh) else 0.0
+    k["drt.takeovers_per_100km"] = k["drt.takeovers"] / av_km * 100 if av_km > 0 else nan
+    k["drt.fault_delay_min"] = float(veh["fault_delay_min"].sum()) if len(veh) else 0.0
+    ev_rows = veh[veh["min_soc"].notna()] if len(veh) else veh
+    k["drt.soc_min"] = float(ev_rows["min_soc"].min()) if len(ev_rows) else nan
+    k["drt.charged_kwh"] = float(ev_rows["charged_kwh"].sum()) if len(ev_rows) else 0.0
+    k["drt.charging_h"] = float(ev_rows["charging_h"].sum()) if len(ev_rows) else 0.0
     rej = req[req["status"] == "rejected"]
     counts = rej.groupby("reject_reason", sort=True).size()
     for reason in sorted(set(_drt_reject_reasons()) | set(counts.index)):

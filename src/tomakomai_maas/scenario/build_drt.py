@@ -38,6 +38,7 @@ from tomakomai_maas.dispatch import (
     get_rebalancing_policy,
 )
 from tomakomai_maas.drt_world import (
+    ChargingParams,
     DrtCostParams,
     DrtOdDemand,
     DrtOdRate,
@@ -416,6 +417,7 @@ def build_drt(sc: Any, ctx: Any, stops: Any, vtypes: Any, problems: list[str]
         lead_range_s=(lead_lo * 3600.0, lead_hi * 3600.0),
         cancel_share=bk.cancel_share,
         dispatch_policy=cfg.dispatch.policy,
+        speed_forecast=cfg.dispatch.speed_forecast,
         batch_interval_s=cfg.dispatch.batch_interval_s,
         wait_weight=cfg.dispatch.wait_weight,
         ride_weight=cfg.dispatch.ride_weight,
@@ -434,6 +436,7 @@ def build_drt(sc: Any, ctx: Any, stops: Any, vtypes: Any, problems: list[str]
             min_access_walk_m=fr.min_access_walk_m, buffer_s=fr.buffer_min * 60.0,
             assumed_wait_s=(fr.assumed_wait_min * 60.0 if fr.assumed_wait_min is not None
                             else cons.max_wait_min * 30.0)),
+        charging=ChargingParams(**cfg.charging.model_dump()),
         demand=DrtOdDemand(tuple(rates)) if rates else None,
         speed_factor=cfg.speed_factor,
         snap_nodes=tuple(int(x) for x in service),

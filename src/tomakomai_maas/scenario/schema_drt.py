@@ -40,6 +40,7 @@ __all__ = [
     "DrtRebalancingConfig",
     "DrtFeederConfig",
     "DrtCostConfig",
+    "DrtChargingConfig",
     "DrtDemandItem",
 ]
 
@@ -158,6 +159,11 @@ class DrtDispatchConfig(_Model):
     wait_weight: float = Field(0.0, ge=0, description="Cost weight of the new rider's wait "
                                "(the default objective is added driving time only).")
     ride_weight: float = Field(0.0, ge=0, description="Cost weight of the new rider's ride.")
+    speed_forecast: Literal["profile", "at_dispatch"] = Field(
+        "profile", description="Travel times the dispatcher plans with: 'profile' = the day's "
+        "hourly x weather speed factors, as the vehicles then drive (promises hold); "
+        "'at_dispatch' = the factor in force when it dispatches, for the whole plan (a "
+        "dispatcher without a forecast: lateness when the factor changes is recorded).")
 
 
 class DrtRebalancingConfig(_Model):
@@ -201,6 +207,19 @@ class DrtCostConfig(_Model):
     maintenance_yen_per_km: float = Field(10.0, ge=0)
     fuel_yen_per_l: float = Field(150.0, ge=0)
     electricity_yen_per_kwh: float = Field(30.0, ge=0)
+
+
+class DrtChargingConfig(_Model):
+    """Battery rules of electric DRT vehicles (types with battery_kwh); all defaults ASSUMED
+    (see tomakomai_maas.drt_world.ChargingParams)."""
+
+    reserve_soc: float = Field(0.15, ge=0, lt=1, description="No work that would take the "
+                               "battery (with the drive back to the depot) below this state "
+                               "of charge.")
+    return_below_soc: float = Field(0.3, ge=0, le=1, description="An idle vehicle below this "
+                                    "state of charge drives to its depot to charge.")
+    power_kw: float = Field(6.0, gt=0, le=500, description="Charging power at the depot; "
+                            "on-shift vehicles charge whenever they stand there.")
 
 
 class DrtDemandItem(_Model):
@@ -253,6 +272,7 @@ class DrtConfig(_Model):
     pax_classes: dict[str, float] = Field(default_factory=lambda: {"adult": 1.0},
                                           description="Class mix of the drt demand items.")
     costs: DrtCostConfig = DrtCostConfig()
+    charging: DrtChargingConfig = DrtChargingConfig()
     feeder: bool = Field(False, description="Offer DRT as a first/last-mile feeder to "
                          "timetabled lines (see feeder_rules).")
     feeder_rules: DrtFeederConfig = DrtFeederConfig()

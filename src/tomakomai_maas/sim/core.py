@@ -19,7 +19,12 @@ from tomakomai_maas.errors import SimulationError
 from tomakomai_maas.journey import Itinerary, JourneyPlanner, walk_only_itinerary
 from tomakomai_maas.rng import stream
 from tomakomai_maas.sim import events as ev
-from tomakomai_maas.sim.drt_prep import last_mile_planned, plan_feeders, prepare_drt
+from tomakomai_maas.sim.drt_prep import (
+    drt_run_world,
+    last_mile_planned,
+    plan_feeders,
+    prepare_drt,
+)
 from tomakomai_maas.sim.model import Model
 from tomakomai_maas.sim.tables import build_tables
 from tomakomai_maas.world import Request, World
@@ -171,6 +176,9 @@ def _validate_drt(world: World, problems: list[str]) -> None:
         problems.append("drt: stop_based mode needs virtual_stops")
     if svc.mode not in ("door_to_door", "stop_based"):
         problems.append(f"drt.mode: {svc.mode!r} is not door_to_door or stop_based")
+    if svc.speed_forecast not in ("profile", "at_dispatch"):
+        problems.append(f"drt.dispatch.speed_forecast: {svc.speed_forecast!r} is not profile "
+                        "or at_dispatch")
     for a, b in svc.service_hours_s or ():
         if not b > a:
             problems.append(f"drt.service_hours_s: empty window ({a}, {b})")
@@ -256,6 +264,7 @@ def simulate(
         raise SimulationError("planner was built for another World")
     itineraries = _plan(requests, planner, world)
     drt_pax = []
+    world = drt_run_world(world)  # DRT drives with the day's speed factors (sim.drt)
     if world.drt is not None:
         feeders = plan_feeders(world, requests, itineraries, planner)
         by_id = {r.request_id: r for r in requests}

@@ -1,10 +1,45 @@
 """On-demand (DRT) vehicles and riders inside the simpy model (:class:`DrtOperator`).
 
 Operating rules (the dispatcher's schedule semantics, :mod:`tomakomai_maas.dispatch.model`,
-are executed exactly; travel times are the service's ``tt`` — the same table the
-dispatcher uses, so accepted trips keep their time windows; hourly speed factors, weather
-and link-time noise of timetabled lines do **not** apply to DRT):
+are executed exactly; link-time noise of timetabled lines does **not** apply to DRT):
 
+* **Speeds of the day.** DRT vehicles feel the same factor as timetabled vehicles,
+  ``ops.speed_factor_by_hour[h] × weather_by_hour[h].speed_factor``
+  (:func:`~tomakomai_maas.sim.drt_prep.drt_speed_profile`). The service's travel times become
+  time-dependent (:class:`~tomakomai_maas.dispatch.TimeDependentTravelTimes`): a leg is driven
+  at the factor in force at each moment, so a leg across an hour boundary uses both hours'
+  factors (buses use the factor at the departure for the whole stop-to-stop leg; DRT legs are
+  longer, and this rule keeps arrival times FIFO, which the as-early-as-possible schedule
+  needs). **Planning = driving**: by default (``speed_forecast="profile"``) the dispatcher
+  plans with exactly these time-dependent times — it knows the day's profile, as a real
+  dispatcher knows rush hours and has the weather forecast — so an accepted booking keeps its
+  windows whatever the factors, and a booking the slower day cannot serve in time is rejected
+  instead of promised. With ``speed_forecast="at_dispatch"`` it plans the whole plan with the
+  factor in force when it dispatches (no forecast); vehicles still drive the real factors, and
+  when the factor changes in between, pick-ups and rides run late — recorded, not hidden
+  (``pickup_late_min``/``ride_over_min`` in ``drt_requests``, ``drt.late_pickups``). Direct
+  drive times (max ride, detour) are taken at the requested pick-up time. With every factor 1
+  the travel times are the service's table, unchanged.
+* **Autonomous vehicles** (vehicle type ``automation_level >= 2``): per leg, takeovers ~
+  Poisson(``takeover_rate_per_km`` · km · weather ``takeover_multiplier``) and sudden stops ~
+  Poisson(``sudden_stop_rate_per_km`` · km · ``sudden_stop_multiplier``), weather at the
+  departure, each adding its penalty to the leg — the timetabled AV's event model and
+  parameters (:mod:`tomakomai_maas.sim.model`). Two uniforms per leg from the vehicle's
+  stream ``av_faults/drt/<vehicle_id>``. Logged as ``drt_takeover``/``drt_sudden_stop`` right
+  after the ``drt_depart`` (value = time lost); the vehicle's plan then runs late (see above).
+  Weather suspension of autonomous service (``suspend_autonomous``) is **not** applied to DRT.
+* **Battery** (electric vehicle types with ``battery_kwh``; rules and assumed defaults in
+  :class:`~tomakomai_maas.drt_world.ChargingParams`): each vehicle shift starts full; every leg
+  uses its energy at its departure (as the tables count it). The dispatcher sees the vehicle's
+  ``range_m`` = (energy − reserve) / (kWh per m × the day's largest ``ev_energy_factor``) and
+  never gives it work that, with the drive back to the depot, would not fit (reason
+  ``battery``); idle moves (rebalancing) must leave the range to get home too. An on-shift
+  vehicle charges at ``power_kw`` whenever it stands at its depot (``drt_charge_start``, and
+  ``drt_charge_end`` when it leaves or its shift ends; it stays bookable meanwhile, with the
+  range of the energy it has at each dispatch), and one that becomes idle below
+  ``return_below_soc`` drives to its depot to charge (``drt_depart`` purpose ``to_charge``).
+  A state of charge below the reserve (possible only on the drive home after the shift) is
+  logged as a warning; ``drt_vehicles`` reports ``min_soc``/``end_soc``.
 * **Bookings** reach the dispatcher at their booking time (bookings made before the
   simulated day, e.g. 3 days ahead, at time 0, in booking order). With a dispatch policy
   whose ``batch_interval_s`` is 0 (``insertion``) each booking is dispatched at once; else
@@ -55,17 +90,21 @@ from tomakomai_maas.dispatch import (
     Assignment,
     DispatchConfig,
     Rejection,
+    SpeedProfile,
     StopKind,
+    TimeDependentTravelTimes,
     VehicleState,
     advance,
     apply_move,
     get_dispatch_policy,
     get_idle_policy,
     get_rebalancing_policy,
+    leg_fn,
     next_event_s,
 )
 from tomakomai_maas.drt_world import DrtService
 from tomakomai_maas.errors import DispatchError, SimulationError
+from tomakomai_maas.rng import stream
 from tomakomai_maas.sim import events as ev
 from tomakomai_maas.sim.drt_prep import (
     DrtPax,
@@ -74,6 +113,8 @@ from tomakomai_maas.sim.drt_prep import (
     last_mile_request,
     node_label,
 )
+from tomakomai_maas.sim.energy import leg_energy
+from tomakomai_maas.sim.model import _poisson_inverse
 
 if TYPE_CHECKING:
     from tomakomai_maas.sim.model import Model
@@ -96,13 +137,17 @@ def dispatch_config(svc: DrtService) -> DispatchConfig:
     )
 
 
-def make_policies(svc: DrtService) -> tuple[Any, Any, Any]:
-    """(dispatch, rebalancing, idle) policy objects of a service (registries by name)."""
+def _dispatch_policy(svc: DrtService, tt: Any) -> Any:
     cls = get_dispatch_policy(svc.dispatch_policy)
     kwargs: dict[str, Any] = {"config": dispatch_config(svc), "prune": svc.prune}
     if "batch_interval_s" in inspect.signature(cls).parameters:
         kwargs["batch_interval_s"] = svc.batch_interval_s
-    policy = cls(svc.tt, **kwargs)
+    return cls(tt, **kwargs)
+
+
+def make_policies(svc: DrtService) -> tuple[Any, Any, Any]:
+    """(dispatch, rebalancing, idle) policy objects of a service (registries by name)."""
+    policy = _dispatch_policy(svc, svc.tt)
     rb_cls = get_rebalancing_policy(svc.rebalancing_policy)
     if svc.rebalancing_policy == "none":
         rebal = rb_cls(svc.tt)
@@ -128,16 +173,38 @@ class DrtOperator:
             self.policy, self.rebal, self.idle_policy = make_policies(svc)
         except DispatchError as exc:
             raise SimulationError(f"drt: {exc}") from exc
+        # speed_forecast "at_dispatch": plan with the factor in force at each dispatch call
+        # (one policy per factor value, so each keeps its own fleet cache)
+        self._naive: dict[float, Any] | None = None
+        if svc.speed_forecast == "at_dispatch" and isinstance(svc.tt, TimeDependentTravelTimes):
+            self._naive = {}
         self.batch_s = float(getattr(self.policy, "batch_interval_s", 0.0) or 0.0)
+        self.world = world = model.world
+        self.leg_of = leg_fn(self.tt)
         self.specs = svc.vehicles
+        n = len(svc.vehicles)
+        # AV faults: per-vehicle streams, two uniforms per leg (takeovers, sudden stops)
+        self.fault_rng = [stream(model.seed, f"av_faults/drt/{v.vehicle_id}")
+                          if v.vtype.is_autonomous else None for v in svc.vehicles]
+        # battery (electric types with battery_kwh): kWh left, charging session, lowest SOC
+        ch = svc.charging
+        e_max = max((w.ev_energy_factor for w in world.weather_by_hour), default=1.0)
+        self.battery: list[float | None] = [
+            float(v.vtype.battery_kwh) if v.vtype.powertrain == "ev" and v.vtype.battery_kwh
+            else None for v in svc.vehicles]
+        self.kwh = [b or 0.0 for b in self.battery]
+        self.reserve_kwh = [ch.reserve_soc * b if b else 0.0 for b in self.battery]
+        self.kwh_per_m = [v.vtype.energy_kwh_per_km * e_max / 1000.0 for v in svc.vehicles]
+        self.charge_since: list[float | None] = [None] * n
+        self.charged = [0.0] * n  # kWh of the current session
+        self.soc_min = [1.0] * n
         self.states: list[VehicleState] = [
             VehicleState(v.vehicle_id, v.capacity, v.depot_node, v.shift_start_s,
                          shift_start_s=v.shift_start_s, shift_end_s=v.shift_end_s,
-                         depot=v.depot_node)
-            for v in svc.vehicles
+                         depot=v.depot_node, range_m=self._range(k))
+            for k, v in enumerate(svc.vehicles)
         ]
         self.index = {v.vehicle_id: k for k, v in enumerate(self.states)}
-        n = len(self.states)
         self.token = [0] * n
         self.leg_from: list[int | None] = [None] * n  # origin node of the leg being driven
         self.leg_dep: list[float] = [0.0] * n
@@ -180,11 +247,74 @@ class DrtOperator:
         ev_.callbacks.append(lambda _e: fn())
 
     def finish(self) -> None:
-        """After the run: every booking must have ended (else ``unfinished``)."""
+        """After the run: every booking must have ended (else ``unfinished``); warn about
+        batteries that went below the reserve."""
         for p in self.pax:
             if p.status in ("", "assigned") and p.model_pax is None:
                 self._log(ev.UNFINISHED, pid=p.rid)
                 p.status = "unfinished"
+        reserve = self.svc.charging.reserve_soc
+        for k, b in enumerate(self.battery):
+            if b is not None and self.soc_min[k] < reserve:
+                log.warning("drt vehicle %s: state of charge fell to %.0f %% (reserve %.0f %%%s)",
+                            self.specs[k].vehicle_id, 100 * self.soc_min[k], 100 * reserve,
+                            "; the battery ran flat" if self.soc_min[k] < 0 else "")
+
+    # -- battery --------------------------------------------------------------------------------
+    def _range(self, k: int) -> float:
+        """Road distance vehicle ``k`` may still drive above its reserve (inf: no battery)."""
+        if self.battery[k] is None or self.kwh_per_m[k] <= 0:
+            return math.inf
+        return (self.kwh[k] - self.reserve_kwh[k]) / self.kwh_per_m[k]
+
+    def _sync_range(self, k: int) -> None:
+        v = self.states[k]
+        r = self._range(k)
+        if r != v.range_m:
+            self.states[k] = replace(v, range_m=r)
+
+    def _low(self, k: int) -> bool:
+        b = self.battery[k]
+        return b is not None and self.kwh[k] < self.svc.charging.return_below_soc * b
+
+    def _credit(self, k: int) -> None:
+        """Add the energy charged since the last credit (capped at a full battery)."""
+        t0 = self.charge_since[k]
+        if t0 is None:
+            return
+        now = self.env.now
+        b = self.battery[k]
+        add = min(b - self.kwh[k], self.svc.charging.power_kw * (now - t0) / 3600.0)
+        if add > 0:
+            self.kwh[k] += add
+            self.charged[k] += add
+        self.charge_since[k] = now
+        self._sync_range(k)
+
+    def _credit_all(self) -> None:
+        for k in range(len(self.states)):
+            if self.charge_since[k] is not None:
+                self._credit(k)
+
+    def _maybe_charge(self, k: int) -> None:
+        """An on-shift EV standing at its depot plugs in (unless full or already charging)."""
+        b = self.battery[k]
+        if (b is None or self.charge_since[k] is not None or not self.on_shift[k]
+                or self.leg_from[k] is not None or self.kwh[k] >= b
+                or self.states[k].node != self.specs[k].depot_node):
+            return
+        self.charge_since[k] = self.env.now
+        self.charged[k] = 0.0
+        self._log(ev.DRT_CHARGE_START, self.specs[k].vehicle_id,
+                  stop=node_label(self.specs[k].depot_node), value=self.kwh[k] / b)
+
+    def _stop_charging(self, k: int) -> None:
+        if self.charge_since[k] is None:
+            return
+        self._credit(k)
+        self.charge_since[k] = None
+        self._log(ev.DRT_CHARGE_END, self.specs[k].vehicle_id,
+                  stop=node_label(self.specs[k].depot_node), value=self.charged[k])
 
     # -- bookings -----------------------------------------------------------------------------
     def _bookings(self):
@@ -219,15 +349,29 @@ class DrtOperator:
                 t = (math.floor(self.env.now / self.batch_s) + 1) * self.batch_s
                 self._at(t, self._tick)
             return
-        res = self.policy.dispatch([p.dreq], self.states, now_s=self.env.now)
+        self._credit_all()
+        res = self._planner().dispatch([p.dreq], self.states, now_s=self.env.now)
         self._apply(res, [p])
 
     def _tick(self) -> None:
         self.tick_pending = False
         batch, self.queue = self.queue, []
         if batch:
-            res = self.policy.dispatch([p.dreq for p in batch], self.states, now_s=self.env.now)
+            self._credit_all()
+            res = self._planner().dispatch([p.dreq for p in batch], self.states,
+                                           now_s=self.env.now)
             self._apply(res, batch)
+
+    def _planner(self) -> Any:
+        """The dispatch policy to use now (see ``speed_forecast``)."""
+        if self._naive is None:
+            return self.policy
+        f = self.tt.profile.factor_at(self.env.now)
+        pol = self._naive.get(f)
+        if pol is None:
+            tt = TimeDependentTravelTimes(self.tt.base, SpeedProfile([f]))
+            pol = self._naive[f] = _dispatch_policy(self.svc, tt)
+        return pol
 
     def _apply(self, res: Any, batch: list[DrtPax]) -> None:
         outcome: dict[str, Assignment | Rejection] = {a.request_id: a for a in res.assignments}
@@ -320,6 +464,7 @@ class DrtOperator:
         """(Re)arm vehicle ``k``'s next wake-up; a vehicle with nothing to do is handled at
         once (idle policy, drive to the depot after the shift)."""
         self._refresh(k)
+        self._maybe_charge(k)
         now = self.env.now
         v = self.states[k]
         cands = []
@@ -353,7 +498,9 @@ class DrtOperator:
         pos = done[-1].stop.node if done else v.node
         if v2.plan and v2.node != pos:  # committed to the leg towards the next stop
             label = self._stop_label(v2.plan[0])
-            self._depart(k, pos, v2.node, label, "service")
+            delay = self._depart(k, pos, v2.node, label, "service")
+            if delay or self.battery[k] is not None:
+                v2 = replace(v2, available_s=v2.available_s + delay, range_m=self._range(k))
         self.states[k] = v2
         self._schedule(k)
 
@@ -361,13 +508,39 @@ class DrtOperator:
         p = self.by_id[s.request_id]
         return p.o_label if s.kind is StopKind.PICKUP else p.d_label
 
-    def _depart(self, k: int, frm: int, to: int, label: str, purpose: str) -> None:
+    def _depart(self, k: int, frm: int, to: int, label: str, purpose: str) -> float:
+        """Log the departure of vehicle ``k`` on a leg and use its energy; an autonomous
+        vehicle may have takeovers / sudden stops on it. Returns the time they cost (s)."""
+        now = self.env.now
+        self._stop_charging(k)
         self.leg_from[k] = frm
-        self.leg_dep[k] = self.env.now
+        self.leg_dep[k] = now
         self.leg_label[k] = label
         self._refresh(k)  # drt_busy (if it was idle) before the departure
-        self._log(ev.DRT_DEPART, self.states[k].vehicle_id, purpose, stop=label,
-                  value=float(self.tt.dist_m(frm, to)))
+        vid = self.states[k].vehicle_id
+        dist = float(self.tt.dist_m(frm, to))
+        self._log(ev.DRT_DEPART, vid, purpose, stop=label, value=dist)
+        weather = self.world.weather_at(now)
+        vtype = self.specs[k].vtype
+        b = self.battery[k]
+        if b is not None:
+            self.kwh[k] -= leg_energy(vtype, dist, weather, self.world.energy)[0]
+            self.soc_min[k] = min(self.soc_min[k], self.kwh[k] / b)
+        rng = self.fault_rng[k]
+        if rng is None:
+            return 0.0
+        u_takeover, u_sudden = rng.random(2).tolist()
+        km = dist / 1000.0
+        delay = 0.0
+        mu = vtype.takeover_rate_per_km * km * weather.takeover_multiplier
+        for _ in range(_poisson_inverse(u_takeover, mu)):
+            self._log(ev.DRT_TAKEOVER, vid, stop=label, value=vtype.takeover_penalty_s)
+            delay += vtype.takeover_penalty_s
+        mu = vtype.sudden_stop_rate_per_km * km * weather.sudden_stop_multiplier
+        for _ in range(_poisson_inverse(u_sudden, mu)):
+            self._log(ev.DRT_SUDDEN_STOP, vid, stop=label, value=vtype.sudden_stop_penalty_s)
+            delay += vtype.sudden_stop_penalty_s
+        return delay
 
     def _serve(self, k: int, sc: Any) -> None:
         s = sc.stop
@@ -402,6 +575,10 @@ class DrtOperator:
         v = self.states[k]
         now = self.env.now
         if self.on_shift[k]:
+            depot = self.specs[k].depot_node
+            if self._low(k) and v.node != depot:  # low battery: go and charge
+                self._move_to(k, depot, "to_charge")
+                return
             for mv in self.idle_policy.propose([v], now_s=now):
                 self._move(k, mv, "return_to_depot")
         elif (now >= self.specs[k].shift_end_s and self.svc.shift_end_at_depot
@@ -411,22 +588,30 @@ class DrtOperator:
     def _move_to(self, k: int, node: int, purpose: str) -> None:
         v = self.states[k]
         now = self.env.now
-        t = float(self.tt.time_s(v.node, node))
+        t = float(self.leg_of(now, v.node, node)[0])
         if not math.isfinite(t):
             log.warning("drt vehicle %s cannot reach node %d", v.vehicle_id, node)
             return
-        self._start_move(k, v.node, node, replace(v, node=int(node), available_s=now + t),
-                         purpose)
+        self._start_move(k, v.node, node, replace(v, node=int(node), available_s=t), purpose)
 
     def _move(self, k: int, mv: Any, purpose: str) -> None:
         v = self.states[k]
         if v.plan or self.leg_from[k] is not None or mv.to_node == v.node:
             return
+        if self.battery[k] is not None:  # an idle move must leave the range to get home
+            depot = self.specs[k].depot_node
+            if mv.to_node != depot and (self._low(k) or not (
+                    float(self.tt.dist_m(v.node, mv.to_node))
+                    + float(self.tt.dist_m(mv.to_node, depot)) <= v.range_m)):
+                return
         self._start_move(k, v.node, mv.to_node, apply_move(v, mv), purpose)
 
     def _start_move(self, k: int, frm: int, to: int, v2: VehicleState, purpose: str) -> None:
         self.states[k] = v2
-        self._depart(k, frm, to, node_label(to), purpose)
+        delay = self._depart(k, frm, to, node_label(to), purpose)
+        if delay or self.battery[k] is not None:
+            self.states[k] = replace(v2, available_s=v2.available_s + delay,
+                                     range_m=self._range(k))
         self._schedule(k)
 
     def _shift_start(self, k: int) -> None:
@@ -437,6 +622,7 @@ class DrtOperator:
         self._schedule(k)  # logs drt_busy or drt_idle
 
     def _shift_end(self, k: int) -> None:
+        self._stop_charging(k)
         v = self.states[k]
         self.on_shift[k] = False
         self.idle[k] = None
@@ -451,6 +637,7 @@ class DrtOperator:
         svc = self.svc
         on = [k for k in range(len(self.states)) if self.on_shift[k]]
         if on:
+            self._credit_all()
             lo = bisect.bisect_left(self._sig_t, now - svc.rebalancing_lookback_s)
             hi = bisect.bisect_left(self._sig_t, now)
             known = self._sig_book[lo:hi] <= now

@@ -40,7 +40,13 @@ from typing import Any
 
 import numpy as np
 
-from tomakomai_maas.dispatch import DrtRequest, make_request
+from tomakomai_maas.dispatch import (
+    DrtRequest,
+    SpeedProfile,
+    TimeDependentTravelTimes,
+    leg_fn,
+    make_request,
+)
 from tomakomai_maas.drt_world import (
     DrtService,
     DrtTrip,
@@ -53,7 +59,40 @@ from tomakomai_maas.rng import stream
 from tomakomai_maas.world import Access, Request, World
 
 __all__ = ["DrtPax", "FeederPlan", "prepare_drt", "plan_feeders", "node_label",
-           "drt_itinerary", "feeder_itinerary", "last_mile_request", "last_mile_planned"]
+           "drt_itinerary", "feeder_itinerary", "last_mile_request", "last_mile_planned",
+           "drt_speed_profile", "drt_run_world"]
+
+
+def drt_speed_profile(world: World) -> SpeedProfile:
+    """Hourly speed factors of DRT driving: ``ops.speed_factor_by_hour[h] ×
+    weather_by_hour[h].speed_factor`` — the product timetabled vehicles use."""
+    hours = world.ops.speed_factor_by_hour
+    return SpeedProfile([float(hours[h]) * float(world.weather_by_hour[h].speed_factor)
+                         for h in range(24)])
+
+
+def drt_run_world(world: World) -> World:
+    """``world`` whose DRT service drives (and plans) with the day's speed profile.
+
+    The service's ``tt`` becomes a :class:`~tomakomai_maas.dispatch.TimeDependentTravelTimes`
+    over it with :func:`drt_speed_profile` (unchanged when every factor is 1, or when it is
+    already time-dependent). The simulator runs on this World, so the dispatcher, the vehicles
+    and the booking preparation (direct drive times) all use the same travel times.
+    """
+    svc = world.drt
+    if svc is None or isinstance(svc.tt, TimeDependentTravelTimes):
+        return world
+    prof = drt_speed_profile(world)
+    if prof.is_identity:
+        return world
+    return replace(world, drt=replace(svc, tt=TimeDependentTravelTimes(svc.tt, prof)))
+
+
+def _drive_s(svc: DrtService, o: Any, d: Any, t_dep: float) -> Any:
+    """Drive time(s) ``o -> d`` leaving at ``t_dep`` (free-flow when ``t_dep`` is NaN)."""
+    if not math.isfinite(t_dep):
+        return svc.tt.time_s(o, d)
+    return leg_fn(svc.tt)(t_dep, o, d)[1]
 
 
 def node_label(node: int) -> str:
@@ -246,7 +285,7 @@ def _finish(svc: DrtService, p: DrtPax) -> None:
         p.pre_detail = f"origin and destination both map to {p.o_label}"
     if p.pre_reason:
         return
-    p.direct_s = float(svc.tt.time_s(p.o_node, p.d_node))
+    p.direct_s = float(_drive_s(svc, p.o_node, p.d_node, p.earliest_pickup_s + svc.board_s))
     if not last:
         p.dreq = _request(svc, p)
 
@@ -255,6 +294,7 @@ def last_mile_request(svc: DrtService, p: DrtPax, now_s: float) -> None:
     """Book a last-mile leg now: the rider is at the transfer stop (immediate request)."""
     p.t_request_s = p.earliest_pickup_s = float(now_s)
     if not p.pre_reason:
+        p.direct_s = float(_drive_s(svc, p.o_node, p.d_node, p.earliest_pickup_s + svc.board_s))
         p.dreq = _request(svc, p)
 
 
@@ -368,8 +408,11 @@ def _best_feeder(world: World, r: Request, kind: str, end: int, stops: list, pla
     jp = world.journey
     nodes = np.array([s.node for s in stops], dtype=np.intp)
     ends = np.full(len(stops), end)
-    drive = np.asarray(svc.tt.time_s(ends, nodes) if kind == "first"
-                       else svc.tt.time_s(nodes, ends), dtype=float)
+    # first mile: leaving after the assumed wait and boarding; last mile: the drive time at
+    # the departure stands in for the (unknown) time of the transfer
+    t0 = float(r.depart_s) + (fp.assumed_wait_s + svc.board_s if kind == "first" else 0.0)
+    drive = np.asarray(_drive_s(svc, ends, nodes, t0) if kind == "first"
+                       else _drive_s(svc, nodes, ends, t0), dtype=float)
     best: FeederPlan | None = None
     for s, t_drive in zip(stops, drive.tolist(), strict=True):
         if s.node == end or not math.isfinite(t_drive):
@@ -402,7 +445,8 @@ def last_mile_planned(world: World, plan: FeederPlan, request: Request) -> Itine
     head = plan.timetabled.legs[:-1]
     at_stop = head[-1].end_s
     pick = at_stop + svc.feeder.assumed_wait_s
-    drop = pick + svc.board_s + float(svc.tt.time_s(plan.stop_node, plan.end_node))
+    drop = pick + svc.board_s + float(_drive_s(svc, plan.stop_node, plan.end_node,
+                                               pick + svc.board_s))
     drt_leg = Leg("ride", "ride", plan.stop_id, "", pick, drop, wait_s=pick - at_stop,
                   route_id="drt")
     t = drop + svc.alight_s

@@ -14,7 +14,11 @@ distances km, money yen. Strings are ``""`` and floats NaN when not applicable. 
     walk of stop-based trips; ``assigned_s`` when the dispatcher accepted it, ``vehicle_id``,
     ``planned_pickup_s``; ``pickup_s`` (service start), ``dropoff_s`` (arrival);
     ``wait_min`` = pickup − earliest pick-up; ``ride_min`` = drop-off arrival − departure
-    from the pick-up (the dispatcher's ride time); ``direct_min`` the direct drive;
+    from the pick-up (the dispatcher's ride time); ``direct_min`` the direct drive (at the
+    time of day of the earliest pick-up, see :mod:`tomakomai_maas.sim.drt`);
+    ``max_ride_min`` the ride limit; lateness against the promise (served trips, else NaN):
+    ``pickup_late_min`` = max(0, pick-up − latest pick-up), ``ride_over_min`` = max(0, ride −
+    max ride) — positive only when driving fell behind the plan (AV takeovers / sudden stops);
     ``detour_factor`` = ride / direct; ``shared``: another booking was on board at some
     moment of the ride. ``status``: ``served``, ``rejected``, ``cancelled`` (by the rider),
     ``not_booked`` (a last-mile leg whose rider never reached the transfer stop) or
@@ -27,8 +31,12 @@ distances km, money yen. Strings are ``""`` and floats NaN when not applicable. 
     (persons × km), ``occupancy`` = pax_km / km; ``busy_h``/``idle_h`` on-shift time with /
     without work (``idle_share`` = idle / duty); energy, fuel and CO2 as for buses
     (:func:`tomakomai_maas.sim.energy.leg_energy`, weather at each leg's departure);
-    ``end_soc`` battery state of charge at the end of the shift for EVs with ``battery_kwh``
-    (starting full, no charging modelled; below 0 = the shift is not feasible on one charge).
+    for EVs with ``battery_kwh`` (else NaN): ``end_soc`` state of charge at the end of the log
+    (after the drive back to the depot), ``min_soc`` the lowest one (after each leg's
+    energy, taken at its departure), ``charged_kwh`` / ``charging_h`` energy charged and
+    plugged-in hours at the depot (starting full; rules in
+    :class:`~tomakomai_maas.drt_world.ChargingParams`); ``takeovers`` / ``sudden_stops`` of
+    autonomous vehicles and ``fault_delay_min`` the time they cost.
 ``drt_hourly``  one row per hour of the day with activity, sorted by ``hour``.
     Bookings counted in the hour of their requested pick-up: ``requests``, ``served``,
     ``rejected``, ``cancelled``, ``wait_mean_min`` of served ones; ``vehicles_busy`` /
@@ -75,6 +83,9 @@ DRT_REQUESTS_SCHEMA: dict[str, str] = {
     "wait_min": _F,
     "ride_min": _F,
     "direct_min": _F,
+    "max_ride_min": _F,
+    "pickup_late_min": _F,
+    "ride_over_min": _F,
     "detour_factor": _F,
     "shared": _B,
     "status": _S,
@@ -109,6 +120,12 @@ DRT_VEHICLES_SCHEMA: dict[str, str] = {
     "fuel_l": _F,
     "co2_kg": _F,
     "end_soc": _F,
+    "min_soc": _F,
+    "charged_kwh": _F,
+    "charging_h": _F,
+    "takeovers": _I,
+    "sudden_stops": _I,
+    "fault_delay_min": _F,
 }
 
 DRT_HOURLY_SCHEMA: dict[str, str] = {
@@ -154,7 +171,11 @@ def build_drt_tables(events: Sequence[tuple], world: World, pax: Sequence[DrtPax
     veh = {vid: {"km": 0.0, "empty_km": 0.0, "reposition_km": 0.0, "pax_km": 0.0,
                  "pickups": 0, "dropoffs": 0, "max_load": 0, "kwh": 0.0, "fuel": 0.0,
                  "co2": 0.0, "idle_s": 0.0, "idle_since": None, "busy_since": None,
-                 "shift_on": None} for vid in specs}
+                 "shift_on": None, "soc": 1.0, "min_soc": 1.0, "charged": 0.0,
+                 "charge_since": None, "charging_s": 0.0, "takeovers": 0, "sudden_stops": 0,
+                 "fault_s": 0.0} for vid in specs}
+    battery = {vid: (float(v.vtype.battery_kwh) if v.vtype.powertrain == "ev"
+                     and v.vtype.battery_kwh else None) for vid, v in specs.items()}
     load = dict.fromkeys(specs, 0)
     aboard: dict[str, list[str]] = {vid: [] for vid in specs}
     busy_h: dict[int, float] = {}
@@ -179,6 +200,22 @@ def build_drt_tables(events: Sequence[tuple], world: World, pax: Sequence[DrtPax
             v["kwh"] += kwh
             v["fuel"] += litres
             v["co2"] += co2
+            if battery[vid]:
+                v["soc"] -= kwh / battery[vid]
+                v["min_soc"] = min(v["min_soc"], v["soc"])
+        elif kind in (ev.DRT_TAKEOVER, ev.DRT_SUDDEN_STOP):
+            v = veh[vid]
+            v["takeovers" if kind == ev.DRT_TAKEOVER else "sudden_stops"] += 1
+            v["fault_s"] += value
+        elif kind == ev.DRT_CHARGE_START:
+            veh[vid]["charge_since"] = t
+        elif kind == ev.DRT_CHARGE_END:
+            v = veh[vid]
+            v["charged"] += value
+            v["soc"] += value / battery[vid]
+            if v["charge_since"] is not None:
+                v["charging_s"] += t - v["charge_since"]
+                v["charge_since"] = None
         elif kind == ev.DRT_PICKUP:
             r = rec[pid]
             r.update(pickup_s=t, wait=value)
@@ -245,6 +282,10 @@ def build_drt_tables(events: Sequence[tuple], world: World, pax: Sequence[DrtPax
         served = r["status"] == "served"
         direct = p.direct_s
         ride = r["ride"]
+        max_ride = d.max_ride_s if d is not None else _NAN
+        late = (max(0.0, r["pickup_s"] - d.latest_pickup_s) / 60.0 if served and d is not None
+                else _NAN)
+        over = max(0.0, ride - max_ride) / 60.0 if served and d is not None else _NAN
         req_rows.append({
             "request_id": p.rid,
             "source": p.source,
@@ -267,6 +308,9 @@ def build_drt_tables(events: Sequence[tuple], world: World, pax: Sequence[DrtPax
             "wait_min": r["wait"] / 60.0,
             "ride_min": ride / 60.0,
             "direct_min": direct / 60.0,
+            "max_ride_min": max_ride / 60.0,
+            "pickup_late_min": late,
+            "ride_over_min": over,
             "detour_factor": ride / direct if served and direct > 0 else _NAN,
             "shared": bool(r["shared"]),
             "status": r["status"],
@@ -305,8 +349,13 @@ def build_drt_tables(events: Sequence[tuple], world: World, pax: Sequence[DrtPax
             "energy_kwh": v["kwh"],
             "fuel_l": v["fuel"],
             "co2_kg": v["co2"],
-            "end_soc": (1.0 - v["kwh"] / vt.battery_kwh
-                        if vt.powertrain == "ev" and vt.battery_kwh else _NAN),
+            "end_soc": v["soc"] if battery[vid] else _NAN,
+            "min_soc": v["min_soc"] if battery[vid] else _NAN,
+            "charged_kwh": v["charged"] if battery[vid] else _NAN,
+            "charging_h": v["charging_s"] / 3600.0 if battery[vid] else _NAN,
+            "takeovers": v["takeovers"],
+            "sudden_stops": v["sudden_stops"],
+            "fault_delay_min": v["fault_s"] / 60.0,
         })  # fmt: skip
 
     per_hour: dict[int, dict] = {}

@@ -54,6 +54,10 @@ __all__ = [
     "DRT_IDLE",
     "DRT_SHIFT_START",
     "DRT_SHIFT_END",
+    "DRT_TAKEOVER",
+    "DRT_SUDDEN_STOP",
+    "DRT_CHARGE_START",
+    "DRT_CHARGE_END",
     "DRT_KINDS",
 ]
 
@@ -101,6 +105,10 @@ DRT_BUSY = "drt_busy"
 DRT_IDLE = "drt_idle"
 DRT_SHIFT_START = "drt_shift_start"
 DRT_SHIFT_END = "drt_shift_end"
+DRT_TAKEOVER = "drt_takeover"
+DRT_SUDDEN_STOP = "drt_sudden_stop"
+DRT_CHARGE_START = "drt_charge_start"
+DRT_CHARGE_END = "drt_charge_end"
 
 #: kind -> meaning of the event and of its ``value``.
 EVENT_KINDS: dict[str, str] = {
@@ -148,12 +156,21 @@ EVENT_KINDS: dict[str, str] = {
     DRT_DROPOFF: "vehicle_id arrives at the drop-off (the passenger alights during the "
     "alighting time); value = ride s (this arrival - departure from the pick-up)",
     DRT_DEPART: "vehicle leaves its node for stop_id; trip_id = purpose (service / rebalance / "
-    "return_to_depot / to_depot); value = road distance of the leg m",
-    DRT_ARRIVE: "vehicle reaches stop_id at the end of a leg; value = leg duration s",
+    "return_to_depot / to_depot / to_charge); value = road distance of the leg m",
+    DRT_ARRIVE: "vehicle reaches stop_id at the end of a leg; value = leg duration s (the "
+    "day's speed factors and any takeover / sudden stop included)",
     DRT_BUSY: "an on-shift vehicle gets work (plan stops or a repositioning drive); value 0",
     DRT_IDLE: "an on-shift vehicle has nothing to do (empty plan, standing); value 0",
     DRT_SHIFT_START: "vehicle starts its shift at stop_id (its depot node); value 0",
     DRT_SHIFT_END: "vehicle ends its shift; stop_id = where it is (or is heading); value 0",
+    DRT_TAKEOVER: "manual takeover on the DRT leg starting now (autonomous vehicle types only, "
+    "logged right after its drt_depart); stop_id = the leg's destination; value = time lost s",
+    DRT_SUDDEN_STOP: "sudden stop on the DRT leg starting now (autonomous vehicle types only); "
+    "stop_id = the leg's destination; value = time lost s",
+    DRT_CHARGE_START: "an electric vehicle starts charging at its depot (stop_id); value = "
+    "state of charge (0..1)",
+    DRT_CHARGE_END: "it stops charging (it leaves the depot or its shift ends); value = kWh "
+    "charged in this session",
 }
 
 TERMINAL_KINDS = frozenset({ARRIVE_DEST, GIVE_UP, NO_ROUTE, SKIPPED, UNFINISHED, REJECTED,

@@ -168,6 +168,7 @@ class Model:
         drt_pax: Sequence[DrtPax] = (),
     ) -> None:
         self.world = world
+        self.seed = seed
         self.ops = world.ops
         self.env = simpy.Environment(initial_time=0.0)
         self.events: list[tuple] = []
