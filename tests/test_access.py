@@ -105,19 +105,27 @@ def test_coverage_and_travel_times_by_hand(world, zones, grid, landmarks):
     assert t["covered_300m_share"].tolist() == [1.0, 0.0, 0.0, 0.0]
     assert t["covered_500m_share"].tolist() == [1.0, 1.0, 0.0, 0.0]
     assert t.loc["Z1", "covered_300m_pop_65p"] == 100
-    # travel times leaving at 09:00 to "dest" (node 4 = S4):
-    # Z1: walking 200 m (200 s <= 250 m direct-walk limit) beats the bus -> 3.33 min, 0 rides
+    # travel times leaving at 09:00 to "dest" (node 4 = S4), walking at most 250 m all the way:
+    # Z1: by bus walk 200 m to S0 (09:03:20), board 09:05, arrive S4 09:10 -> 10 min, 1 ride;
+    #     on foot 200 m -> 3.33 min; best 3.33
+    assert t.loc["Z1", "pt_tt_dest_min"] == pytest.approx(10, abs=1e-3)
+    assert t.loc["Z1", "rides_dest"] == 1
+    assert t.loc["Z1", "walk_dest_min"] == pytest.approx(200 / 60, abs=1e-3)
     assert t.loc["Z1", "tt_dest_min"] == pytest.approx(200 / 60, abs=1e-3)
-    assert t.loc["Z1", "rides_dest"] == 0
-    # Z2: walk 400 m to S0 (arrive 09:06:40), miss 09:05, board 09:15, arrive S4 09:20 -> 20 min
+    # Z2: walk 400 m to S0 (09:06:40), miss 09:05, board 09:15, arrive S4 09:20 -> 20 min;
+    #     400 m on foot is beyond 250 m
+    assert t.loc["Z2", "pt_tt_dest_min"] == pytest.approx(20, abs=1e-3)
+    assert math.isnan(t.loc["Z2", "walk_dest_min"])
     assert t.loc["Z2", "tt_dest_min"] == pytest.approx(20, abs=1e-3)
-    assert t.loc["Z2", "rides_dest"] == 1
-    # Z3: S4 is 200 m away: walk -> 3.33 min
+    # Z3: S4 is 200 m away but only arrivals stop there, S0 is 600 m (> 450 m access): no
+    #     public transport; on foot 3.33 min
+    assert math.isnan(t.loc["Z3", "pt_tt_dest_min"]) and math.isnan(t.loc["Z3", "rides_dest"])
     assert t.loc["Z3", "tt_dest_min"] == pytest.approx(200 / 60, abs=1e-3)
-    # "west" (node 10): 200 m from Z2 (walk, 3.33 min); 400 m from Z1 and Z3, too far to walk
-    # (> 250 m) and no line goes west -> NaN
+    # "west" (node 10): 200 m from Z2 (on foot, 3.33 min); 400 m from Z1 and Z3, too far to
+    # walk and no line goes west -> NaN
     assert t.loc["Z2", "tt_west_min"] == pytest.approx(200 / 60, abs=1e-3)
     assert t.loc[["Z1", "Z3", "Z4"], "tt_west_min"].isna().all()
+    assert t["pt_tt_west_min"].isna().all()
     assert t.loc["Z4"].filter(like="tt_").isna().all()
 
 
@@ -138,6 +146,12 @@ def test_summary_by_age_band(world, zones, grid, landmarks):
                                                         abs=1e-3)
     assert s.loc["all", "reach_dest_share"] == pytest.approx(0.8)
     assert s.loc["65p", "reach_dest_share"] == pytest.approx(0.5)  # Z4's elderly are cut off
+    # by public transport only Z1 (100, 10 min) and Z2 (200, 20 min): 300 of 500
+    assert s.loc["all", "pt_reach_dest_share"] == pytest.approx(0.6)
+    assert s.loc["all", "pt_tt_dest_min"] == pytest.approx((100 * 10 + 200 * 20) / 300)
+    assert s.loc["65p", "pt_reach_dest_share"] == pytest.approx(0.5)
+    assert s.loc["all", "pt_reach_west_share"] == 0 and math.isnan(s.loc["all",
+                                                                          "pt_tt_west_min"])
     assert s.loc["all", "population"] == 500
 
 

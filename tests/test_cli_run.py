@@ -80,8 +80,9 @@ def test_terminal_accessibility_block_reads_the_summary() -> None:
     from tomakomai_maas.cli.run import format_kpi_table
 
     acc = {"all": {"covered_300m_share": 0.068, "covered_1000m_share": 0.5,
-                   "covered_500m_share": 0.186, "reach_x_share": 0.369, "tt_x_min": 61.36,
-                   "reach_y_share": 0.0, "tt_y_min": None},
+                   "covered_500m_share": 0.186, "pt_reach_x_share": 0.369,
+                   "pt_tt_x_min": 61.36, "reach_x_share": 0.4, "tt_x_min": 50.0,
+                   "pt_reach_y_share": 0.0, "pt_tt_y_min": None, "reach_y_share": 0.026},
            "65p": {"covered_300m_share": 0.07, "covered_500m_share": 0.19,
                    "covered_1000m_share": 0.51}}
     text = format_kpi_table({"scenario": "s", "replications": 1, "seed": 1, "kpis": {},
@@ -92,6 +93,7 @@ def test_terminal_accessibility_block_reads_the_summary() -> None:
         "    within 300 m of a served stop or in a DRT area: 6.8% (65+ 7.0%)",
         "    within 500 m of a served stop or in a DRT area: 18.6% (65+ 19.0%)",
         "    within 1000 m of a served stop or in a DRT area: 50.0% (65+ 51.0%)"]
-    assert "x: reached by 36.9%, mean door-to-door 61.4 min" in text
-    assert "y: reached by 0.0%, mean door-to-door -" in text
+    assert ("x: by public transport 36.9%, mean 61.4 min door to door incl. waits; by public "
+            "transport or on foot 40.0%") in text
+    assert "y: by public transport 0.0%; by public transport or on foot 2.6%" in text
     assert "accessibility" not in format_kpi_table({"scenario": "s", "kpis": {}})

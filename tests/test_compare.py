@@ -220,14 +220,16 @@ def test_accessibility_rows_order_and_formatting() -> None:
 
     rows = []
     for sc, v in (("a", 0.25), ("b", 0.5)):
-        for metric in ("population", "covered_500m_share", "tt_x_min", "reach_x_share"):
+        for metric in ("population", "covered_500m_share", "pt_tt_x_min", "pt_reach_x_share",
+                       "tt_x_min", "reach_x_share"):
             for band in ("all", "0_14", "65p"):
                 rows.append({"scenario": sc, "band": band, "metric": metric, "value": v,
                              "baseline_value": 0.25, "delta": v - 0.25})
     out = accessibility_rows(pd.DataFrame(rows))
     a = out[out["scenario"] == "a"][["band", "metric"]].values.tolist()
-    assert a == [["all", "covered_500m_share"], ["all", "tt_x_min"], ["all", "reach_x_share"],
-                 ["65p", "covered_500m_share"], ["65p", "reach_x_share"]]
+    assert a == [["all", "covered_500m_share"], ["all", "pt_tt_x_min"],
+                 ["all", "pt_reach_x_share"], ["all", "reach_x_share"],
+                 ["65p", "covered_500m_share"], ["65p", "pt_reach_x_share"]]
     assert fmt_access("covered_500m_share", 0.1234) == "12.3%"
     assert fmt_access("covered_500m_share", 0.05, delta=True) == "+5.0 pt"
     assert fmt_access("tt_x_min", float("nan")) == "–"

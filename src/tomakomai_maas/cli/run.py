@@ -140,12 +140,13 @@ def _access_lines(acc: dict) -> list[str]:  # type: ignore[type-arg]
                           (("65p", "65+"), ("no_car", "no car")) if b in acc)
         lines.append(f"    within {d} m of a served stop or in a DRT area: "
                      f"{_pct(every[key])}" + (f" ({extra})" if extra else ""))
-    for key in (k for k in every if k.startswith("reach_") and k.endswith("_share")):
-        dest = key[6:-6]
-        tt = every.get(f"tt_{dest}_min")
-        t = "-" if tt is None else f"{tt:.1f} min"
-        lines.append(f"    {dest}: reached by {_pct(every[key])}, mean door-to-door {t} "
-                     "(waits included)")
+    for key in (k for k in every if k.startswith("pt_reach_") and k.endswith("_share")):
+        dest = key[9:-6]
+        tt = every.get(f"pt_tt_{dest}_min")
+        t = "" if tt is None else f", mean {tt:.1f} min door to door incl. waits"
+        either = every.get(f"reach_{dest}_share")
+        lines.append(f"    {dest}: by public transport {_pct(every[key])}{t}; "
+                     f"by public transport or on foot {_pct(either)}")
     return lines
 
 

@@ -6,16 +6,22 @@
   (``AccessConfig.walk_thresholds_m``) walk of a stop *served on the day* (at least
   ``min_departures`` scheduled departures in the World's trips), or inside a DRT service
   area (:class:`DrtArea`) whose hours overlap the World's service window.
-* **Travel time** by the scenario's public transport from the zone centroid to 市立病院,
-  苫小牧駅, 沼ノ端駅 and イオンモール苫小牧 (``landmarks.csv`` keys ``city_hospital``,
-  ``tomakomai_station``, ``numanohata_station``, ``aeon_mall``), leaving at each of
-  ``departure_times``: walk + wait + in-vehicle (+ transfers) of the itinerary the journey
-  planner (:class:`~tomakomai_maas.journey.JourneyPlanner`, minimum generalised cost over
-  the World's timetabled trips) chooses. Access and egress walks are limited to
-  ``max_walk_m`` (default: the World's); walking all the way is allowed only up to
-  ``max_direct_walk_m`` (default: the same limit), so a NaN travel time means "not
-  reachable by public transport (and too far to walk) at that time". DRT is not part of the
-  travel times (the planner knows timetabled lines only).
+* **Travel time** from the zone centroid to 市立病院, 苫小牧駅, 沼ノ端駅 and イオンモール苫小牧
+  (``landmarks.csv`` keys ``city_hospital``, ``tomakomai_station``, ``numanohata_station``,
+  ``aeon_mall``), leaving at each of ``departure_times``:
+
+  - **by public transport**: walk + wait + in-vehicle (+ transfers) of the itinerary with at
+    least one ride that the journey planner (:class:`~tomakomai_maas.journey.JourneyPlanner`,
+    minimum generalised cost over the World's timetabled trips) chooses, access and egress
+    walks up to ``max_walk_m`` (default: the World's); NaN = no such itinerary;
+  - **on foot**: walking all the way along the network, counted only up to
+    ``max_direct_walk_m`` (default 1,000 m, ASSUMED: a ~14-min walk at 1.2 m/s);
+  - **best**: the shorter of the two (nobody rides a 2-hour detour to a place a 10-minute
+    walk away).
+
+  DRT is not part of the travel times (the planner knows timetabled lines only). A zone whose
+  centroid lies at the destination reaches it "on foot" in ~0 min and adds nothing to the
+  public-transport figures.
 
 Residents are represented by points: ``resident_points="centroid"`` puts all residents of a
 zone at its centroid; ``"disc"`` (default) spreads them evenly over ``points_per_zone``
@@ -45,16 +51,19 @@ drt_share                  share of residents inside an active DRT service area 
 covered_<d>m_share         share within <d> m of a served stop OR inside a DRT area (0..1)
 covered_<d>m_pop           residents covered (persons); also ``_pop_65p`` and, with car
                            availability, ``_pop_no_car``
-tt_<dest>_min              door-to-door travel time from the centroid (min), mean over the
-                           departure times with an itinerary; NaN if none
-rides_<dest>               mean number of vehicles boarded (0 = walking is best)
+pt_tt_<dest>_min           by public transport, door to door incl. waits (min), mean over
+                           the departure times with an itinerary; NaN if none
+rides_<dest>               mean number of vehicles boarded by public transport
+walk_<dest>_min            walking all the way (min); NaN beyond ``max_direct_walk_m``
+tt_<dest>_min              best of the two (min), mean over departure times; NaN if neither
 =========================  ===============================================================
 
 ``accessibility_summary(table)`` aggregates by band (``all``, ``0_14``, ``15_64``, ``65p``
 and ``no_car`` when present): ``population``, the population-weighted coverage shares and
-``walk_to_stop_m``, ``tt_<dest>_min`` (population-weighted mean over zones that reach the
-destination) and ``reach_<dest>_share`` (share of the band's residents whose zone reaches
-it). ``compare_accessibility({name: table, ...})`` stacks the summaries of several scenarios
+``walk_to_stop_m``; per destination ``pt_reach_<dest>_share`` (share of the band's residents
+whose zone reaches it by public transport), ``pt_tt_<dest>_min`` (population-weighted mean over
+those zones), ``reach_<dest>_share`` and ``tt_<dest>_min`` (the same by the best of public
+transport and walking). ``compare_accessibility({name: table, ...})`` stacks the summaries of several scenarios
 with the difference to a baseline; ``compare_zones({name: table, ...}, column)`` puts one
 zone column of several scenarios side by side with ``delta_<name>`` columns (for maps).
 
@@ -146,8 +155,9 @@ class AccessConfig(BaseModel):
                                     description="Landmark keys (network/data/landmarks.csv).")
     max_walk_m: float | None = Field(None, gt=0, description="Access/egress walk limit for "
                                      "travel times (None = the World's journey.max_walk_m).")
-    max_direct_walk_m: float | None = Field(None, ge=0, description="Walk-only itineraries "
-                                            "allowed up to this (None = max_walk_m).")
+    max_direct_walk_m: float = Field(1000.0, ge=0, description="Walking all the way counts "
+                                     "as reaching a destination up to this distance (m; "
+                                     "assumed: a ~14-min walk at 1.2 m/s).")
     min_departures: int = Field(1, ge=1, description="Departures a stop needs on the day to "
                                 "count as served.")
     max_snap_m: float = Field(500.0, gt=0, description="Resident points farther than this "
@@ -176,8 +186,8 @@ class AccessibilityConfig(AccessConfig):
     enabled: bool = Field(True, description="Compute the accessibility KPIs in run/compare.")
     zones_file: Path | None = Field(
         None, description="Zone file (.csv/.geojson, relative to the scenario file); default: "
-        "the generated demand's zones_file, else the embedded zones when the network is the "
-        "embedded one (otherwise no accessibility table).")
+        "the generated demand's zones (only its keep_zones when set), else the embedded zones "
+        "when the network is the embedded one (otherwise no accessibility table).")
 
 
 # --------------------------------------------------------------------------- DRT areas
@@ -338,7 +348,7 @@ def accessibility_table(
     cfg = config or AccessConfig()
     jp = world.journey
     max_walk = cfg.max_walk_m if cfg.max_walk_m is not None else jp.max_walk_m
-    max_direct = cfg.max_direct_walk_m if cfg.max_direct_walk_m is not None else max_walk
+    max_direct = cfg.max_direct_walk_m
     speed = jp.walk_speed_mps
     lm = landmarks if landmarks is not None else load_landmarks()
     lm_by_key = {str(k): (float(a), float(b)) for k, a, b in zip(lm["key"], lm["lat"], lm["lon"],
@@ -406,7 +416,7 @@ def accessibility_table(
         if no_car is not None:
             out[f"covered_{_fmt(d)}m_pop_no_car"] = share * no_car
 
-    # ---- travel times from centroids
+    # ---- travel times from centroids: by public transport (>= 1 ride) and on foot
     planner = planner if planner is not None else JourneyPlanner(world)
     all_stops = sorted(world.stops)
     all_nodes = np.array([world.stops[s].node for s in all_stops], dtype=np.intp)
@@ -421,8 +431,10 @@ def accessibility_table(
                               dtype=float) + all_snap + d_snap
         egress = tuple(Access(all_stops[j], egress_m[j] / speed, egress_m[j])
                        for j in np.flatnonzero(egress_m <= max_walk))
-        tt = np.full(nz, np.nan)
+        pt_tt = np.full(nz, np.nan)
         rides = np.full(nz, np.nan)
+        walk_tt = np.full(nz, np.nan)
+        best_tt = np.full(nz, np.nan)
         for z in range(nz):
             if c_snap[z] > cfg.max_snap_m:
                 continue
@@ -431,21 +443,31 @@ def accessibility_table(
             access = tuple(Access(all_stops[j], acc_m[j] / speed, acc_m[j])
                            for j in np.flatnonzero(acc_m <= max_walk))
             direct_m = float(walk.dist_m(int(c_idx[z]), int(d_idx))) + c_snap[z] + d_snap
-            direct_s = direct_m / speed if direct_m <= max_direct else math.inf
-            times, n_rides = [], []
+            on_foot = direct_m / speed / 60.0 if direct_m <= max_direct else math.nan
+            walk_tt[z] = on_foot
+            times, n_rides, best = [], [], []
             for t0 in deps:
                 req = Request(f"{zones['zone_id'].iloc[z]}->{dest}@{t0:.0f}", t0,
                               float(zones["lat"].iloc[z]), float(zones["lon"].iloc[z]),
-                              dlat, dlon, access, egress, direct_walk_s=direct_s)
+                              dlat, dlon, access, egress, direct_walk_s=math.inf)
                 itin = planner.plan(req)
-                if itin is not None:
-                    times.append((itin.arrive_s - t0) / 60.0)
+                pt = ((itin.arrive_s - t0) / 60.0 if itin is not None and itin.rides
+                      else math.nan)
+                if math.isfinite(pt):
+                    times.append(pt)
                     n_rides.append(len(itin.rides))
+                finite = [x for x in (pt, on_foot) if math.isfinite(x)]
+                if finite:
+                    best.append(min(finite))
             if times:
-                tt[z] = float(np.mean(times))
+                pt_tt[z] = float(np.mean(times))
                 rides[z] = float(np.mean(n_rides))
-        out[f"tt_{dest}_min"] = tt
+            if best:
+                best_tt[z] = float(np.mean(best))
+        out[f"pt_tt_{dest}_min"] = pt_tt
         out[f"rides_{dest}"] = rides
+        out[f"walk_{dest}_min"] = walk_tt
+        out[f"tt_{dest}_min"] = best_tt
     return out
 
 
@@ -473,17 +495,25 @@ def drt_areas_of_world(world: World) -> list[DrtArea]:
 
 def scenario_zones(sc: Any) -> pd.DataFrame | None:
     """Zones for a scenario's accessibility KPIs (see :class:`AccessibilityConfig`), or
-    ``None`` when there are none to use."""
+    ``None`` when there are none to use. Without ``accessibility.zones_file`` the generated
+    demand's zones are used, restricted to its study area (``keep_zones``) when it has one,
+    so a scenario about the station area is not averaged over 沼ノ端 and 勇払."""
     from tomakomai_maas.demand.zones import load_zones
 
     cfg: AccessibilityConfig = sc.accessibility
     if cfg.zones_file is not None:
         return load_zones(cfg.zones_file)
     gen = sc.demand.generated
+    zones = None
     if gen is not None and gen.zones_file is not None:
-        return load_zones(gen.zones_file)
-    if str(sc.network.source).startswith("embedded:"):
-        return load_zones()
+        zones = load_zones(gen.zones_file)
+    elif str(sc.network.source).startswith("embedded:"):
+        zones = load_zones()
+    if zones is not None:
+        if gen is not None and gen.keep_zones:  # the scenario's study area
+            keep = set(gen.keep_zones)
+            zones = zones[zones["zone_id"].astype(str).isin(keep)].reset_index(drop=True)
+        return zones
     log.info("%s: no accessibility table: the network is not the embedded one and no zone "
              "file is given (accessibility.zones_file)", sc.name)
     return None
@@ -535,7 +565,8 @@ def _thresholds(table: pd.DataFrame) -> list[str]:
 
 
 def _dests(table: pd.DataFrame) -> list[str]:
-    return [m.group(1) for c in table.columns if (m := re.fullmatch(r"tt_(.+)_min", c))]
+    return [m.group(1) for c in table.columns if (m := re.fullmatch(r"tt_(.+)_min", c))
+            and not c.startswith("pt_tt_")]
 
 
 def accessibility_summary(table: pd.DataFrame) -> pd.DataFrame:
@@ -557,11 +588,15 @@ def accessibility_summary(table: pd.DataFrame) -> pd.DataFrame:
         r["walk_to_stop_m"] = (float((pop[ok] * x[ok]).sum() / pop[ok].sum())
                                if pop[ok].sum() > 0 else np.nan)
         for dest in _dests(table):
-            x = table[f"tt_{dest}_min"].to_numpy(float)
-            ok = np.isfinite(x)
-            r[f"tt_{dest}_min"] = (float((pop[ok] * x[ok]).sum() / pop[ok].sum())
-                                   if pop[ok].sum() > 0 else np.nan)
-            r[f"reach_{dest}_share"] = float(pop[ok].sum() / total) if total else np.nan
+            for pre in ("pt_", ""):
+                if f"{pre}tt_{dest}_min" not in table.columns:
+                    continue
+                x = table[f"{pre}tt_{dest}_min"].to_numpy(float)
+                ok = np.isfinite(x)
+                r[f"{pre}tt_{dest}_min"] = (float((pop[ok] * x[ok]).sum() / pop[ok].sum())
+                                            if pop[ok].sum() > 0 else np.nan)
+                r[f"{pre}reach_{dest}_share"] = (float(pop[ok].sum() / total) if total
+                                                 else np.nan)
         rows[band] = r
     out = pd.DataFrame.from_dict(rows, orient="index")
     out.index.name = "band"

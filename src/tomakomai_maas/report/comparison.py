@@ -103,9 +103,9 @@ def accessibility_rows(access: pd.DataFrame) -> pd.DataFrame:
     if not len(access):
         return access
     m = access["metric"]
-    keep = (access["band"] == "all") & (m != "population")
+    keep = (access["band"] == "all") & (m != "population") & ~m.str.match(r"tt_.*_min")
     keep |= access["band"].isin(["65p", "no_car"]) & (
-        m.str.match(r"covered_.*_share") | m.str.match(r"reach_.*_share"))
+        m.str.match(r"covered_.*_share") | m.str.match(r"pt_reach_.*_share"))
     out = access[keep]
     band_rank = {"all": 0, "65p": 1, "no_car": 2}
     metric_rank = {k: i for i, k in enumerate(dict.fromkeys(m))}
@@ -115,10 +115,26 @@ def accessibility_rows(access: pd.DataFrame) -> pd.DataFrame:
 
 
 def accessibility_note(comp: mc.Comparison, lang: str) -> str:
-    """The method note of the accessibility section, with the departure times used."""
-    times = sorted({t for r in comp.results if r.accessibility is not None
-                    for t in r.scenario.accessibility.departure_times})
-    return text("access_note", lang).format(times=", ".join(times) or "–")
+    """The method note of the accessibility section, with the departure times and walk limit
+    used, and a warning when the age bands cannot differ (uniform age structure)."""
+    have = [r for r in comp.results if r.accessibility is not None]
+    times = sorted({t for r in have for t in r.scenario.accessibility.departure_times})
+    walk = sorted({f"{r.scenario.accessibility.max_direct_walk_m:g}" for r in have})
+    note = text("access_note", lang).format(times=", ".join(times) or "–",
+                                            walk="/".join(walk) or "–")
+    acc = comp.accessibility
+    if len(acc) and _bands_alike(acc):
+        note += " " + text("access_uniform_ages", lang)
+    return note
+
+
+def _bands_alike(acc: pd.DataFrame) -> bool:
+    """Every share of residents aged 65+ within 0.5 points of all residents' share."""
+    shares = acc[acc["metric"].str.endswith("_share")]
+    a = shares[shares["band"] == "all"].set_index(["scenario", "metric"])["value"]
+    b = shares[shares["band"] == "65p"].set_index(["scenario", "metric"])["value"]
+    both = pd.concat([a, b], axis=1, keys=["all", "65p"]).dropna()
+    return bool(len(both)) and bool(((both["all"] - both["65p"]).abs() < 0.005).all())
 
 
 def _access_figures(comp: mc.Comparison, lang: str) -> list[tuple[str, str, Any]]:
@@ -130,7 +146,7 @@ def _access_figures(comp: mc.Comparison, lang: str) -> list[tuple[str, str, Any]
         return []
     first = next(iter(tables.values()))
     cover = [c for c in first.columns if c.startswith("covered_") and c.endswith("m_share")]
-    tts = [c for c in first.columns if c.startswith("tt_") and c.endswith("_min")]
+    tts = [c for c in first.columns if c.startswith("pt_tt_") and c.endswith("_min")]
     out: list[tuple[str, str, Any]] = []
     if cover:
         col = cover[-1]  # the widest walk threshold

@@ -207,9 +207,11 @@ def access_delta_shown(idx: pd.DataFrame, scenario: str, band: str, metric: str)
     r = idx.loc[(scenario, band, metric)]
     if pd.isna(r["delta"]) or float(r["delta"]) == 0:
         return False
-    if metric.startswith("tt_") and metric.endswith("_min"):
-        reach = (scenario, band, "reach_" + metric[3:-4] + "_share")
-        return reach in idx.index and float(idx.loc[reach, "delta"]) == 0
+    for pre in ("pt_", ""):
+        if metric.startswith(f"{pre}tt_") and metric.endswith("_min"):
+            dest = metric[len(pre) + 3:-4]
+            reach = (scenario, band, f"{pre}reach_{dest}_share")
+            return reach in idx.index and float(idx.loc[reach, "delta"]) == 0
     return True
 
 

@@ -103,21 +103,26 @@ TEXT: dict[str, tuple[str, str]] = {
     "accessibility": ("アクセシビリティ (徒歩圏・所要時間)",
                       "Accessibility (walk coverage and travel times)"),
     "band": ("年齢層", "age band"),
+    "access_uniform_ages": (
+        "なお、ゾーン内の年齢構成を市全体と同じと仮定している (地区別の年齢データ未入手) ため、"
+        "65歳以上などの値は全住民とほぼ同じになります。",
+        "The zones assume the city-wide age structure (no district age data was found), so "
+        "the 65+ and other band rows are nearly the same as all residents'."),
     "unreachable_hatched": ("斜線のゾーンは公共交通・徒歩で到達できない",
                             "hatched zones: not reachable by public transport or on foot"),
     "access_note": (
         "ゾーン人口を各ゾーン内の点に配分し、運行のある停留所までの道路網上の徒歩距離、"
         "またはデマンド交通の運行区域 (停留所型は乗降場所まで徒歩圏内) で判定します。"
-        "所要時間はゾーン中心から出発時刻 {times} に出発した場合の徒歩・待ち・乗車時間の合計で、"
-        "デマンド交通は含みません。到達割合は公共交通 (または徒歩圏) で到達できる住民の割合です。"
+        "公共交通の所要時間はゾーン中心から {times} に出発した場合の徒歩・待ち・乗車時間の合計"
+        "(1回以上乗車、デマンド交通は含まない) で、徒歩は {walk} m までを徒歩圏とします。"
         "所要時間は到達できる住民の平均のため、到達割合が基準と同じ場合のみ差を示します。"
         "時刻表・道路網・人口から決まる値のため信頼区間はありません。",
         "Zone residents are spread over points in each zone; a point is covered within a "
         "distance of a served stop (walk along the road network) or inside a DRT service "
-        "area (for stop-based DRT: within its walk limit of a virtual stop). Travel times run "
-        "from zone centroids leaving at {times}: walk, wait and ride by the timetabled lines "
-        "(DRT not included); the reach share is the share of residents whose zone reaches the "
-        "destination. A mean travel time covers the residents who reach the destination, so "
+        "area (for stop-based DRT: within its walk limit of a virtual stop). Public-transport "
+        "travel times run from zone centroids leaving at {times}: walk, wait and ride with at "
+        "least one ride on the timetabled lines (DRT not included); walking all the way counts "
+        "up to {walk} m. A mean travel time covers the residents who reach the destination, so "
         "its difference is shown only where the reach share equals the baseline's. The "
         "values follow from timetables, network and population, so they have no confidence "
         "interval."),
@@ -169,12 +174,25 @@ def access_label(metric: str, lang: str = "ja") -> str:
         d = m.group(1).replace("_", ".")
         return (f"停留所{d}m圏内またはDRT区域の割合" if ja
                 else f"Share within {d} m of a stop or in a DRT area")
+    if m := re.fullmatch(r"pt_tt_(.+)_min", metric):
+        name = _dest_name(m.group(1), lang)
+        return (f"公共交通で{name}までの所要時間 (待ち含む, 分)" if ja
+                else f"Travel time to {name} by public transport, waits included (min)")
+    if m := re.fullmatch(r"pt_reach_(.+)_share", metric):
+        name = _dest_name(m.group(1), lang)
+        return (f"公共交通で{name}へ行ける割合" if ja
+                else f"Share reaching {name} by public transport")
+    if m := re.fullmatch(r"walk_(.+)_min", metric):
+        name = _dest_name(m.group(1), lang)
+        return f"{name}まで徒歩の所要時間 (分)" if ja else f"Walk to {name} (min)"
     if m := re.fullmatch(r"tt_(.+)_min", metric):
         name = _dest_name(m.group(1), lang)
-        return f"{name}までの所要時間 (分)" if ja else f"Travel time to {name} (min)"
+        return (f"{name}までの所要時間 (公共交通か徒歩の速い方, 分)" if ja
+                else f"Travel time to {name}, public transport or on foot (min)")
     if m := re.fullmatch(r"reach_(.+)_share", metric):
         name = _dest_name(m.group(1), lang)
-        return f"{name}へ到達できる割合" if ja else f"Share reaching {name}"
+        return (f"公共交通か徒歩で{name}へ行ける割合" if ja
+                else f"Share reaching {name} by public transport or on foot")
     return metric
 
 
