@@ -43,13 +43,14 @@ import numpy as np
 from tomakomai_maas.dispatch import (
     DrtRequest,
     SpeedProfile,
-    TimeDependentTravelTimes,
-    leg_fn,
     make_request,
 )
 from tomakomai_maas.drt_world import (
     DrtService,
     DrtTrip,
+    day_speed_factors,
+    direct_drive_s,
+    driving_travel_times,
     snap_to_service,
     walk_to_virtual_stops,
 )
@@ -65,10 +66,9 @@ __all__ = ["DrtPax", "FeederPlan", "prepare_drt", "plan_feeders", "node_label",
 
 def drt_speed_profile(world: World) -> SpeedProfile:
     """Hourly speed factors of DRT driving: ``ops.speed_factor_by_hour[h] ×
-    weather_by_hour[h].speed_factor`` — the product timetabled vehicles use."""
-    hours = world.ops.speed_factor_by_hour
-    return SpeedProfile([float(hours[h]) * float(world.weather_by_hour[h].speed_factor)
-                         for h in range(24)])
+    weather_by_hour[h].speed_factor`` — the product timetabled vehicles use
+    (:func:`~tomakomai_maas.drt_world.day_speed_factors`)."""
+    return SpeedProfile(day_speed_factors(world.ops.speed_factor_by_hour, world.weather_by_hour))
 
 
 def drt_run_world(world: World) -> World:
@@ -76,23 +76,23 @@ def drt_run_world(world: World) -> World:
 
     The service's ``tt`` becomes a :class:`~tomakomai_maas.dispatch.TimeDependentTravelTimes`
     over it with :func:`drt_speed_profile` (unchanged when every factor is 1, or when it is
-    already time-dependent). The simulator runs on this World, so the dispatcher, the vehicles
-    and the booking preparation (direct drive times) all use the same travel times.
+    already time-dependent; :func:`~tomakomai_maas.drt_world.driving_travel_times`, which the
+    mode-choice DRT skims use too). The simulator runs on this World, so the dispatcher, the
+    vehicles and the booking preparation (direct drive times) all use the same travel times.
     """
     svc = world.drt
-    if svc is None or isinstance(svc.tt, TimeDependentTravelTimes):
+    if svc is None:
         return world
-    prof = drt_speed_profile(world)
-    if prof.is_identity:
+    tt = driving_travel_times(
+        svc.tt, day_speed_factors(world.ops.speed_factor_by_hour, world.weather_by_hour))
+    if tt is svc.tt:
         return world
-    return replace(world, drt=replace(svc, tt=TimeDependentTravelTimes(svc.tt, prof)))
+    return replace(world, drt=replace(svc, tt=tt))
 
 
 def _drive_s(svc: DrtService, o: Any, d: Any, t_dep: float) -> Any:
     """Drive time(s) ``o -> d`` leaving at ``t_dep`` (free-flow when ``t_dep`` is NaN)."""
-    if not math.isfinite(t_dep):
-        return svc.tt.time_s(o, d)
-    return leg_fn(svc.tt)(t_dep, o, d)[1]
+    return direct_drive_s(svc.tt, o, d, t_dep)
 
 
 def node_label(node: int) -> str:
