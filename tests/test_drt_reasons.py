@@ -1,10 +1,12 @@
 """One hand-built World per DRT rejection reason: the run reports exactly that reason.
 
 Dispatcher reasons (tomakomai_maas.dispatch.RejectReason) and the simulator's own
-(``no_stop_in_reach``, ``same_pickup_dropoff``). Line graph: nodes 0..10, 60 s / 100 m apart.
+(``no_stop_in_reach``, ``same_pickup_dropoff``, ``suspended_weather``). Line graph: nodes 0..10, 60 s / 100 m apart.
 """
 
 from __future__ import annotations
+
+from dataclasses import replace
 
 import numpy as np
 import pytest
@@ -15,11 +17,13 @@ from tomakomai_maas.drt_world import SIM_REJECT_REASONS, VirtualStop
 from tomakomai_maas.network import TravelTimes, grid_network
 from tomakomai_maas.sim import events as ev
 from tomakomai_maas.sim import simulate
-from tomakomai_maas.world import VehicleType
+from tomakomai_maas.world import VehicleType, WeatherState
 
 
-def run(svc, **kw):
+def run(svc, weather=None, **kw):
     world = fx.drt_world(svc, **kw)
+    if weather is not None:
+        world = replace(world, weather_by_hour=weather)
     res = simulate(world, seed=0)
     fx.check_drt_log(world, res)
     return res
@@ -124,6 +128,20 @@ def _same():
     return svc, "r"
 
 
+SNOW_10_12 = tuple(WeatherState("heavy_snowfall", suspend_autonomous=True) if h in (10, 11)
+                   else WeatherState("clear") for h in range(24))
+WEATHER = {"suspended_weather": SNOW_10_12}
+
+
+@case("suspended_weather")
+def _suspended():
+    # an autonomous car; heavy snowfall 10:00-12:00 suspends it; a request at 10:30
+    av = VehicleType("av", capacity=4, automation_level=2)
+    svc = fx.service(fx.line_tt(), [fx.vehicle(vtype=av)], [fx.trip("r", 10.5 * H, 1, 3),
+                                                            fx.trip("ok", 9 * H, 1, 3)])
+    return svc, "r"
+
+
 def test_every_reason_has_a_case() -> None:
     assert set(CASES) == {r.value for r in RejectReason} | set(SIM_REJECT_REASONS)
 
@@ -131,7 +149,7 @@ def test_every_reason_has_a_case() -> None:
 @pytest.mark.parametrize("reason", sorted(CASES))
 def test_reason_case(reason: str) -> None:
     svc, rid = CASES[reason]()
-    res = run(svc)
+    res = run(svc, weather=WEATHER.get(reason))
     assert outcome(res, rid) == ("rejected", reason)
     others = {k: v for k, v in reasons(res).items() if k != rid}
     assert all(v == "" for v in others.values()), others  # nothing else is rejected

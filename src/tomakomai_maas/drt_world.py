@@ -24,8 +24,10 @@ Read by other layers
     ``max_detour_factor``, ``fare_yen`` (adult), ``start_s``/``end_s`` (first start and last
     end of the service hours; ``service_hours_s`` has every window), and meets riders where
     the simulator does: :func:`snap_to_service` (area, snapping) and
-    :func:`walk_to_virtual_stops` (the walk to a virtual stop) are the one rule of both. The
-    simulator reads everything else.
+    :func:`walk_to_virtual_stops` (the walk to a virtual stop) are the one rule of both; so
+    are the day's driving times (:func:`driving_travel_times`, :func:`direct_drive_s`: the
+    hourly x weather speed factors the dispatcher plans with) and the weather suspension of
+    autonomous vehicles (:func:`suspended_periods`). The simulator reads everything else.
 """
 
 from __future__ import annotations
@@ -58,6 +60,13 @@ __all__ = [
     "SIM_REJECT_REASONS",
     "snap_to_service",
     "walk_to_virtual_stops",
+    "day_speed_factors",
+    "driving_travel_times",
+    "direct_drive_s",
+    "suspended_periods",
+    "suspension_at",
+    "autonomous_only",
+    "blocked_by_suspension",
 ]
 
 DrtMode = Literal["door_to_door", "stop_based"]
@@ -70,6 +79,8 @@ SIM_REJECT_REASONS: Mapping[str, str] = {
     "no_stop_in_reach": "stop-based service: no virtual stop within max_walk_m of the origin "
                         "or the destination",
     "same_pickup_dropoff": "origin and destination map to the same pick-up/drop-off point",
+    "suspended_weather": "autonomous service suspended by the weather (suspend_autonomous) "
+                         "when the ride would run, and no human-driven vehicle to take it",
 }
 
 
@@ -514,3 +525,109 @@ def walk_to_virtual_stops(svc: DrtService, nodes: Any, snap_m: Any, *, end: str
     d = d + np.asarray(snap_m, dtype=float)[:, None]
     best = np.argmin(d, axis=1)
     return best, d[np.arange(nodes.size), best]
+
+
+# -- the day's driving times and weather suspension (shared by the simulator and the skims) ----
+def day_speed_factors(speed_factor_by_hour: Sequence[float], weather_by_hour: Sequence[Any]
+                      ) -> tuple[float, ...]:
+    """The 24 hourly speed factors of road vehicles: ``ops.speed_factor_by_hour[h] ×
+    weather_by_hour[h].speed_factor`` (the product timetabled vehicles, cars in mode choice
+    and DRT vehicles all use)."""
+    return tuple(float(speed_factor_by_hour[h]) * float(weather_by_hour[h].speed_factor)
+                 for h in range(24))
+
+
+def driving_travel_times(tt: Any, hour_factors: Sequence[float] | None) -> Any:
+    """``tt`` driven at the day's ``hour_factors``: a time-dependent provider
+    (:class:`~tomakomai_maas.dispatch.TimeDependentTravelTimes` over a
+    :class:`~tomakomai_maas.dispatch.SpeedProfile`). ``tt`` itself when it already is
+    time-dependent, when ``hour_factors`` is None or when every factor is 1.
+
+    The simulator runs its DRT service on this provider (planning and driving,
+    :func:`tomakomai_maas.sim.drt_prep.drt_run_world`) and the mode-choice DRT skims take
+    their in-vehicle times from it, so both see the same drive at the same time of day.
+    """
+    from tomakomai_maas.dispatch.traveltimes import SpeedProfile, TimeDependentTravelTimes
+
+    if hour_factors is None or isinstance(tt, TimeDependentTravelTimes):
+        return tt
+    prof = SpeedProfile(hour_factors)
+    return tt if prof.is_identity else TimeDependentTravelTimes(tt, prof)
+
+
+def direct_drive_s(tt: Any, o: Any, d: Any, t_dep: Any) -> Any:
+    """Direct drive time(s) ``o -> d`` leaving at ``t_dep`` on ``tt`` (broadcasting; the
+    free-flow table time where ``t_dep`` is not finite, or when ``tt`` is not
+    time-dependent). The simulator's direct time of a booking (leaving at the earliest
+    pick-up plus the boarding time: max ride, detour limits) and the skims' DRT in-vehicle
+    time are this function."""
+    from tomakomai_maas.dispatch.traveltimes import leg_fn
+
+    scalar = np.ndim(o) == 0 and np.ndim(d) == 0 and np.ndim(t_dep) == 0
+    if scalar:
+        if not math.isfinite(float(t_dep)):
+            return tt.time_s(o, d)
+        return leg_fn(tt)(float(t_dep), o, d)[1]
+    t = np.asarray(t_dep, dtype=float)
+    free = np.asarray(tt.time_s(o, d), dtype=float)
+    fin = np.isfinite(t)
+    if not fin.any():
+        return free
+    t_use = np.where(fin, t, 0.0)
+    dur = np.asarray(leg_fn(tt)(t_use, o, d)[1], dtype=float)
+    return np.where(fin, dur, free)
+
+
+def suspended_periods(weather_by_hour: Sequence[Any]) -> tuple[tuple[float, float], ...]:
+    """``(start_s, end_s)`` of each run of hours whose weather has ``suspend_autonomous``
+    (hours of the service day, 0-24 h; e.g. ``((36000.0, 43200.0),)`` for heavy snowfall
+    from 10:00 to 12:00; the whole day is ``((0.0, 86400.0),)``)."""
+    out: list[tuple[float, float]] = []
+    for h in range(len(weather_by_hour)):
+        if not getattr(weather_by_hour[h], "suspend_autonomous", False):
+            continue
+        if out and out[-1][1] == h * 3600.0:
+            out[-1] = (out[-1][0], (h + 1) * 3600.0)
+        else:
+            out.append((h * 3600.0, (h + 1) * 3600.0))
+    return tuple(out)
+
+
+def suspension_at(periods: Sequence[tuple[float, float]], t_s: Any) -> Any:
+    """Index of the suspended period containing ``t_s`` (``-1``: none; arrays broadcast).
+    Times are of the service day: the hourly weather repeats every 24 h like the speed
+    profile, so ``t_s`` is taken modulo a day."""
+    t = np.mod(np.asarray(t_s, dtype=float), 86400.0)
+    out = np.full(t.shape, -1, dtype=np.intp)
+    for k, (a, b) in enumerate(periods):
+        out[(t >= a) & (t < b) & (out < 0)] = k
+    return int(out) if out.ndim == 0 else out
+
+
+def autonomous_only(svc: Any) -> bool:
+    """True when every vehicle of the service is autonomous (``automation_level >= 2``):
+    a weather suspension then stops the whole service."""
+    vs = getattr(svc, "vehicles", ())
+    return bool(vs) and all(v.vtype.is_autonomous for v in vs)
+
+
+def blocked_by_suspension(svc: Any, periods: Sequence[tuple[float, float]], earliest_s: Any,
+                          direct_s: Any) -> np.ndarray:
+    """Bookings an all-autonomous service cannot give because of a weather suspension:
+    the earliest pick-up lies in a suspended period, or the straight ride from it (boarding +
+    direct drive + alighting) cannot be over before the next suspended period starts.
+
+    The simulator rejects those as ``suspended_weather`` before dispatch
+    (:mod:`tomakomai_maas.sim.drt_prep`) and the mode-choice skims do not offer DRT for them.
+    All False when the service has a human-driven vehicle or there is no suspension.
+    """
+    t = np.atleast_1d(np.asarray(earliest_s, dtype=float))
+    out = np.zeros(t.shape, dtype=bool)
+    if not periods or not autonomous_only(svc):
+        return out
+    end = t + float(svc.board_s) + np.atleast_1d(np.asarray(direct_s, dtype=float)) \
+        + float(svc.alight_s)
+    out |= suspension_at(periods, t) >= 0
+    for a, _b in periods:
+        out |= (t < a) & (end > a)
+    return out

@@ -10,7 +10,7 @@ replications and shipped to worker processes.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -31,6 +31,7 @@ __all__ = [
     "EnergyParams",
     "World",
     "WEATHER_STATES",
+    "trip_suspended",
 ]
 
 Powertrain = Literal["ev", "diesel"]
@@ -152,6 +153,16 @@ class WeatherState:
     sudden_stop_multiplier: float = 1.0
     suspend_autonomous: bool = False  # AV service suspended (as 上士幌町 does in snowfall)
     ev_energy_factor: float = 1.0  # multiplies EV kWh/km (heating in winter); 1.0 = none
+
+
+def trip_suspended(trip: TripSchedule, vtype: VehicleType,
+                   weather_by_hour: Sequence[WeatherState]) -> bool:
+    """A timetabled trip of an autonomous vehicle type whose scheduled first departure falls
+    in an hour whose weather has ``suspend_autonomous``: not run (the simulator cancels it)
+    and not offered in mode choice (the suspension is announced; :mod:`tomakomai_maas.demand.
+    los`)."""
+    return bool(vtype.is_autonomous
+                and weather_by_hour[int(trip.dep_s[0] // 3600) % 24].suspend_autonomous)
 
 
 @dataclass(frozen=True)

@@ -22,7 +22,14 @@ No simpy here. Each function returns plain arrays over the trips (minutes, yen) 
   delay*, not waiting (the same behaviour as timetable-aware stop rates in
   :mod:`.od`). Public transport is not offered for a trip whose nearest access plus egress
   walk is no shorter than walking all the way.
-* **drt** - :func:`drt_level_of_service`, unavailable when the World has no DRT service.
+* **drt** - :func:`drt_level_of_service`, unavailable when the World has no DRT service;
+  in-vehicle time from the dispatcher's own time-dependent drive at the trip's time.
+
+Weather and time of day: car and DRT in-vehicle times use ``ops.speed_factor_by_hour`` x the
+weather's ``speed_factor`` (the driver knows the day; the DRT booking is planned with it),
+the timetabled modes use the published timetable (what the operator promises and riders plan
+with). Autonomous trips and all-autonomous DRT rides that the weather suspends
+(``suspend_autonomous``) are not offered.
 """
 
 from __future__ import annotations
@@ -350,7 +357,9 @@ def _in_polygon(lat: np.ndarray, lon: np.ndarray, poly: Sequence[tuple[float, fl
 def drt_level_of_service(drt: Any, *, car_ivt_min: np.ndarray, car_available: np.ndarray,
                          depart_s: np.ndarray, fare_yen: float | None = None,
                          o_lat: np.ndarray | None = None, o_lon: np.ndarray | None = None,
-                         d_lat: np.ndarray | None = None, d_lon: np.ndarray | None = None
+                         d_lat: np.ndarray | None = None, d_lon: np.ndarray | None = None,
+                         hour_speed_factor: Sequence[float] | None = None,
+                         suspended_s: Sequence[tuple[float, float]] = ()
                          ) -> tuple[dict[str, np.ndarray], np.ndarray]:
     """DRT skims (``wait_min``, ``ivt_min``, ``fare_yen``, ``reliability_sd_min``) and the
     availability mask. **Unavailable for every trip when ``drt`` is None** (no ``drt:``
@@ -358,10 +367,33 @@ def drt_level_of_service(drt: Any, *, car_ivt_min: np.ndarray, car_available: np
 
     ``drt`` is the World's DRT service or a :class:`DrtSpec`. The estimate is a
     planning-level one that does not run the dispatcher: wait = the spec's mean wait (or half
-    its maximum), in-vehicle time = direct car time x detour factor (or the midpoint between 1
-    and the maximum detour factor), fare = the spec's fare or ``fare_yen``. Missing
-    attributes take :data:`DRT_DEFAULTS` (assumed). The feedback loop replaces the waits with
-    simulated ones when DRT rides are simulated.
+    its maximum), in-vehicle time = direct drive x detour factor (the spec's ``detour_factor``,
+    else the midpoint between 1 and the maximum detour factor: an expected sharing detour),
+    fare = the spec's fare or ``fare_yen``. Missing attributes take :data:`DRT_DEFAULTS`
+    (assumed). The feedback loop replaces the waits with simulated ones when DRT rides are
+    simulated.
+
+    **Direct drive = the dispatcher's.** With the World's service and coordinates, the direct
+    drive is the service's own vehicles' time (their speed cap, e.g. 20 km/h for the ARMA)
+    from the pick-up node to the drop-off node (virtual stops for a stop-based service),
+    leaving at the earliest pick-up plus the boarding time, at the day's hourly x weather
+    factors ``hour_speed_factor`` integrated over the drive
+    (:func:`~tomakomai_maas.drt_world.driving_travel_times`,
+    :func:`~tomakomai_maas.drt_world.direct_drive_s`): exactly the ride the dispatcher plans
+    for a lone request and the direct time the simulator books (max ride, detour limits). So
+    on a snowy day riders expect the slower DRT the simulation gives. Without the service
+    (a bare :class:`DrtSpec`) the direct drive is ``car_ivt_min`` (the car skim, already at
+    the departure hour's factor). The timetabled skims (:func:`skim_pt`) keep the published
+    timetable instead: in both cases the level of service is the operator's own promise (the
+    timetable; the dispatcher's plan, which knows the day's profile), and the simulated buses'
+    lateness on a slow day is measured in the simulation, not anticipated in choice.
+
+    **Weather suspension.** ``suspended_s`` holds the day's periods with ``suspend_autonomous``
+    (:func:`~tomakomai_maas.drt_world.suspended_periods`). A service whose vehicles are all
+    autonomous is not offered for a trip whose ride it cannot give because of them
+    (:func:`~tomakomai_maas.drt_world.blocked_by_suspension`: the simulator's
+    ``suspended_weather`` rule), as the timetabled AV trips cancelled by the weather are not
+    offered (:func:`~tomakomai_maas.world.trip_suspended`).
 
     Availability: a drivable path, and a departure inside a service window
     (``service_hours_s``, else ``start_s``/``end_s``). When ``drt`` is the World's
@@ -403,6 +435,8 @@ def drt_level_of_service(drt: Any, *, car_ivt_min: np.ndarray, car_available: np
     avail = np.asarray(car_available, dtype=bool).copy()
     walk_min = np.zeros(n)
     access_s = np.zeros(n)
+    direct_min = np.asarray(car_ivt_min, dtype=float)
+    pick = drop = None
     have_xy = o_lat is not None and o_lon is not None and d_lat is not None \
         and d_lon is not None and n > 0
     if have_xy and getattr(drt, "snap_nodes", ()):
@@ -423,8 +457,26 @@ def drt_level_of_service(drt: Any, *, car_ivt_min: np.ndarray, car_available: np
             ok = np.isfinite(o_m) & np.isfinite(d_m)
             access_s = np.where(ok, o_m / speed, 0.0)
             walk_min = np.where(ok, (o_m + d_m) / speed / 60.0, 0.0)
+            pick, drop = stop_node[o_k], stop_node[d_k]
         else:
             avail &= o_node != d_node
+            pick, drop = o_node, d_node
+        if getattr(drt, "tt", None) is not None:
+            # the dispatcher's direct drive from the earliest pick-up (+ boarding)
+            from tomakomai_maas.drt_world import direct_drive_s, driving_travel_times
+
+            tt = driving_travel_times(drt.tt, hour_speed_factor)
+            t_dep = np.asarray(depart_s, dtype=float) + access_s + float(drt.board_s)
+            direct = np.asarray(direct_drive_s(tt, pick, drop, t_dep), dtype=float)
+            ok = np.isfinite(direct)
+            avail &= ok
+            direct_min = np.where(ok, direct, 0.0) / 60.0
+            if suspended_s:
+                from tomakomai_maas.drt_world import blocked_by_suspension
+
+                avail &= ~blocked_by_suspension(
+                    drt, suspended_s, np.asarray(depart_s, dtype=float) + access_s,
+                    np.where(ok, direct, 0.0))
     elif getattr(drt, "virtual_stops", ()):
         raise ValueError("stop-based DRT skims need the World's DRT service (virtual stops on "
                          "its walk network, snap nodes), not a bare specification")
@@ -440,7 +492,7 @@ def drt_level_of_service(drt: Any, *, car_ivt_min: np.ndarray, car_available: np
         for a, b in windows:
             inside |= (t >= a) & (t < b)
         avail &= inside
-    return ({"wait_min": np.full(n, wait), "ivt_min": np.asarray(car_ivt_min) * detour,
+    return ({"wait_min": np.full(n, wait), "ivt_min": direct_min * detour,
              "walk_min": walk_min, "fare_yen": np.full(n, fare),
              "reliability_sd_min": np.full(n, DRT_DEFAULTS["reliability_sd_min"])}, avail)
 

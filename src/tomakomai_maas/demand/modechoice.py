@@ -218,8 +218,9 @@ class ModeChoiceDemand:
     Built by :func:`tomakomai_maas.scenario.build_demand.build_generated_demand`. ``walk`` /
     ``drive``: :class:`~tomakomai_maas.network.TravelTimes` oracles (walk network; car at road
     speeds); ``hour_speed_factor``: car speed multipliers by hour (operations x weather);
-    ``drt``: the DRT service's :class:`~tomakomai_maas.demand.los.DrtSpec` (from the
-    scenario's ``drt:`` section) or None.
+    ``drt``: the World's DRT service (or a :class:`~tomakomai_maas.demand.los.DrtSpec` from
+    the scenario's ``drt:`` section, or None); its skims drive at ``hour_speed_factor`` and
+    respect the weather's suspended periods ``drt_suspended_s`` (autonomous fleets).
     """
 
     generator: GeneratedDemand
@@ -236,6 +237,7 @@ class ModeChoiceDemand:
     bike_speed_mps: float = 12.0 / 3.6
     drt: Any = None
     drt_fare_yen: float = 500.0
+    drt_suspended_s: tuple[tuple[float, float], ...] = ()
     parking: tuple[EventParking, ...] = ()
 
     # ------------------------------------------------------------------ variants
@@ -365,7 +367,8 @@ class ModeChoiceDemand:
                 self.drt, car_ivt_min=car["ivt_min"], car_available=car["available"],
                 depart_s=depart, fare_yen=self.drt_fare_yen,
                 o_lat=df["o_lat"].to_numpy(float), o_lon=df["o_lon"].to_numpy(float),
-                d_lat=df["d_lat"].to_numpy(float), d_lon=df["d_lon"].to_numpy(float))
+                d_lat=df["d_lat"].to_numpy(float), d_lon=df["d_lon"].to_numpy(float),
+                hour_speed_factor=self.hour_speed_factor, suspended_s=self.drt_suspended_s)
             for f, v in d_fields.items():
                 fields[f][:, j("drt")] = v
             avail[:, j("drt")] = d_avail

@@ -104,7 +104,10 @@ class ZoneDeficitRebalancing:
     movable vehicles with the shortest drive to any deficit centroid (ties: vehicle id).
     Giving vehicles are matched to deficit slots (one per missing vehicle, at the zone's
     centroid node) by :func:`scipy.optimize.linear_sum_assignment` on travel time; pairs
-    slower than ``max_move_s`` or unreachable are dropped.
+    slower than ``max_move_s`` or unreachable are dropped. Travel times are the drives the
+    vehicles would make now: with a time-dependent provider (``arrival_s``, e.g. the day's
+    speed factors) the time-dependent drive leaving at :func:`vehicle_start_s`, so a snowy
+    day's slower moves count against ``max_move_s`` as they are driven.
 
     Args:
         tt: travel-time provider.
@@ -134,6 +137,16 @@ class ZoneDeficitRebalancing:
         ):
             raise DispatchError(f"zone_deficit: zone_of_node values must be in 0..{nz - 1}")
         self.max_move_s = float(max_move_s)
+
+    def _drive_s(self, vehicles: Sequence[VehicleState], nodes: np.ndarray, now_s: float
+                 ) -> np.ndarray:
+        """``[len(vehicles), len(nodes)]`` drive times leaving when each vehicle can
+        (:func:`vehicle_start_s`), on the provider's time-dependent times when it has them
+        (:func:`leg_fn`): the drive the vehicle will make, not the free-flow table."""
+        dep = np.array([vehicle_start_s(v, now_s) for v in vehicles], dtype=np.float64)
+        frm = np.array([v.node for v in vehicles], dtype=np.intp)
+        return np.asarray(leg_fn(self.tt)(dep[:, None], frm[:, None], nodes[None, :])[1],
+                          dtype=np.float64)
 
     def targets(self, expected_requests_by_zone: Any, n_idle: int) -> np.ndarray:
         """Idle vehicles each zone should hold."""
@@ -171,17 +184,12 @@ class ZoneDeficitRebalancing:
             movable = [v for v in idle if zone[v.vehicle_id] == z and _movable(v, now_s)]
             if not movable:
                 continue
-            t_min = self.tt.time_s(
-                np.array([v.node for v in movable])[:, None], slot_nodes[None, :]
-            ).min(axis=1)
+            t_min = self._drive_s(movable, slot_nodes, now_s).min(axis=1)
             order = sorted(range(len(movable)), key=lambda k: (t_min[k], movable[k].vehicle_id))
             givers += [movable[k] for k in order[: int(present[z] - target[z])]]
         if not givers:
             return ()
-        cost = np.asarray(
-            self.tt.time_s(np.array([v.node for v in givers])[:, None], slot_nodes[None, :]),
-            dtype=np.float64,
-        )
+        cost = self._drive_s(givers, slot_nodes, now_s)
         ok = np.isfinite(cost) & (cost <= self.max_move_s)
         if not ok.any():
             return ()

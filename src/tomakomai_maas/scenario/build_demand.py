@@ -92,10 +92,11 @@ def build_generated_demand(sc: Any, ctx: Any, stops: Any, trips: Any, vtypes: An
     from tomakomai_maas.demand.los import CarLos, PtSupply, drt_spec_from_config
     from tomakomai_maas.demand.modechoice import ChoiceSetup, EventParking, ModeChoiceDemand
     from tomakomai_maas.demand.zones import load_zones
+    from tomakomai_maas.drt_world import day_speed_factors, suspended_periods
     from tomakomai_maas.network import SpeedSettings, TravelTimes
     from tomakomai_maas.scenario.build import _transfers, _weather_by_hour
     from tomakomai_maas.scenario.schema import parse_time_s
-    from tomakomai_maas.world import JourneyParams
+    from tomakomai_maas.world import JourneyParams, trip_suspended
 
     cfg = sc.demand.generated
     label = _label(sc)
@@ -248,15 +249,17 @@ def build_generated_demand(sc: Any, ctx: Any, stops: Any, trips: Any, vtypes: An
 
         fares = scenario_fare_table(sc, ctx.feeds)
     stops = dict(sorted(stops.items()))
+    weather = _weather_by_hour(sc)
+    # trips of autonomous lines cancelled by the weather are not offered (announced)
+    run_trips = [t for t in trips if not trip_suspended(t, vtypes[t.vehicle_type], weather)]
     supply = PtSupply(
-        stops=stops, trips=tuple(sorted(trips, key=lambda t: (t.dep_s[0], t.trip_id))),
+        stops=stops, trips=tuple(sorted(run_trips, key=lambda t: (t.dep_s[0], t.trip_id))),
         vehicle_types=dict(vtypes), transfers=_transfers(stops, walk, jp.max_transfer_walk_m,
                                                          walk_mps),
         journey=journey, fares=fares, start_s=start_s, end_s=end_s,
         link_time_cv=sc.operations.link_time_cv)
-    weather = _weather_by_hour(sc)
-    hourly = tuple(float(sc.operations.speed_factor_by_hour.get(h, 1.0))
-                   * weather[h].speed_factor for h in range(24))
+    hourly = day_speed_factors([sc.operations.speed_factor_by_hour.get(h, 1.0)
+                                for h in range(24)], weather)
     car = maas.car
     setup = ChoiceSetup.from_config(maas)
     missing = [m for m in setup.modes if m not in MODES]
@@ -275,7 +278,8 @@ def build_generated_demand(sc: Any, ctx: Any, stops: Any, trips: Any, vtypes: An
         bike_speed_mps=maas.bike_speed_kph / 3.6,
         drt=(ctx.drt_service if getattr(ctx, "drt_service", None) is not None
              else drt_spec_from_config(sc.drt)),
-        drt_fare_yen=maas.drt_fare_yen, parking=tuple(parking))
+        drt_fare_yen=maas.drt_fare_yen, drt_suspended_s=suspended_periods(weather),
+        parking=tuple(parking))
     exp = gen.expected_trips()
     log.info("generated demand: %s day, winter=%s, %.0f expected trips/day before the window "
              "(%s); PT modes in supply: %s", generated_day_type(sc), winter, sum(exp.values()),

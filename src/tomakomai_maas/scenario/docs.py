@@ -180,7 +180,9 @@ FALLBACK_DESCRIPTIONS: dict[str, str] = {
     "weather.states.<name>.speed_factor": "Multiplies road speeds (0.8 = 20% slower).",
     "weather.states.<name>.takeover_multiplier": "Multiplies AV takeover rates.",
     "weather.states.<name>.sudden_stop_multiplier": "Multiplies AV sudden-stop rates.",
-    "weather.states.<name>.suspend_autonomous": "Cancel automated vehicles' trips.",
+    "weather.states.<name>.suspend_autonomous": (
+        "Cancel automated vehicles' trips; autonomous DRT vehicles carry no rider and wait at "
+        "their depot (bookings they cannot give: suspended_weather)."),
     "demand.stop_rates": "Stop-to-stop Poisson demand.",
     "demand.stop_rates[].from_stop": "Boarding stop (a stop_id of the lines' feeds).",
     "demand.stop_rates[].to_stop": "Alighting stop (a stop_id of the lines' feeds).",

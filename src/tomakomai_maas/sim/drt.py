@@ -27,7 +27,24 @@ are executed exactly; link-time noise of timetabled lines does **not** apply to 
   parameters (:mod:`tomakomai_maas.sim.model`). Two uniforms per leg from the vehicle's
   stream ``av_faults/drt/<vehicle_id>``. Logged as ``drt_takeover``/``drt_sudden_stop`` right
   after the ``drt_depart`` (value = time lost); the vehicle's plan then runs late (see above).
-  Weather suspension of autonomous service (``suspend_autonomous``) is **not** applied to DRT.
+* **Weather suspension** (hours whose weather has ``suspend_autonomous``, e.g. heavy
+  snowfall; :func:`~tomakomai_maas.drt_world.suspended_periods`). What an operator that stops
+  its autonomous vehicles does: they carry no rider while service is suspended and wait at
+  their depot (charging, if electric). The dispatcher sees each autonomous vehicle only
+  within its current service period (between suspensions: its shift ends at the next
+  suspension's start, so with ``shift_end_at_depot`` its plan ends back at the depot in time,
+  and during a suspension its shift starts at the suspension's end), so it never plans a
+  stop of an autonomous vehicle in a suspended hour or a plan across one. An autonomous
+  vehicle idle in a suspended hour drives to its depot (``drt_depart`` purpose
+  ``suspended``); one still finishing a ride there (an AV fault made it late) completes it
+  first. Human-driven vehicles of a mixed fleet keep running and take what they can. A
+  service whose vehicles are all autonomous rejects as ``suspended_weather`` (a) before
+  dispatch, the bookings whose ride cannot be given outside the suspension
+  (:mod:`tomakomai_maas.sim.drt_prep`, rule 4) and (b) at booking time, a booking for a
+  pick-up after a suspension that has not begun yet (the operator takes bookings for after a
+  suspension once it is under way and the vehicles are at the depot). Mode choice does not
+  offer DRT for (a) (:func:`tomakomai_maas.demand.los.drt_level_of_service`); (b) depends on
+  when a rider books and is not anticipated there.
 * **Battery** (electric vehicle types with ``battery_kwh``; rules and assumed defaults in
   :class:`~tomakomai_maas.drt_world.ChargingParams`): each vehicle shift starts full; every leg
   uses its energy at its departure (as the tables count it). The dispatcher sees the vehicle's
@@ -101,8 +118,14 @@ from tomakomai_maas.dispatch import (
     get_rebalancing_policy,
     leg_fn,
     next_event_s,
+    vehicle_start_s,
 )
-from tomakomai_maas.drt_world import DrtService
+from tomakomai_maas.drt_world import (
+    DrtService,
+    autonomous_only,
+    suspended_periods,
+    suspension_at,
+)
 from tomakomai_maas.errors import DispatchError, SimulationError
 from tomakomai_maas.rng import stream
 from tomakomai_maas.sim import events as ev
@@ -181,6 +204,12 @@ class DrtOperator:
         self.batch_s = float(getattr(self.policy, "batch_interval_s", 0.0) or 0.0)
         self.world = world = model.world
         self.leg_of = leg_fn(self.tt)
+        # weather suspension of autonomous vehicles (see the module docstring)
+        self.periods = suspended_periods(world.weather_by_hour)
+        self.is_av = [v.vtype.is_autonomous for v in svc.vehicles]
+        self.suspends = bool(self.periods) and any(self.is_av)
+        self.all_av = autonomous_only(svc)
+        self._views: dict[int, tuple[Any, float, float, Any]] = {}
         self.specs = svc.vehicles
         n = len(svc.vehicles)
         # AV faults: per-vehicle streams, two uniforms per leg (takeovers, sudden stops)
@@ -238,6 +267,9 @@ class DrtOperator:
         for k, v in enumerate(self.specs):
             self._at(v.shift_start_s, lambda k=k: self._shift_start(k))
             self._at(v.shift_end_s, lambda k=k: self._shift_end(k))
+        if self.suspends:
+            for a, _b in self.periods:
+                self._at(a, self._suspension_starts)
         if self.svc.rebalancing_policy != "none" and self.specs:
             t0 = min(v.shift_start_s for v in self.specs)
             self._at(t0 + self.svc.rebalancing_interval_s, self._rebalance)
@@ -334,7 +366,7 @@ class DrtOperator:
 
     def book_last_mile(self, p: DrtPax) -> None:
         """A last-mile feeder booking made when the rider alights at the transfer stop."""
-        last_mile_request(self.svc, p, self.env.now)
+        last_mile_request(self.svc, p, self.env.now, self.periods if self.suspends else ())
         self._book(p)
 
     def _book(self, p: DrtPax) -> None:
@@ -342,6 +374,14 @@ class DrtOperator:
         if p.dreq is None:
             self._reject(p, p.pre_reason, p.pre_detail)
             return
+        if self.all_av and self.suspends:
+            ahead = [(a, b) for a, b in self.periods if self.env.now < a <= p.earliest_pickup_s]
+            if ahead:
+                a, b = ahead[0]
+                self._reject(p, "suspended_weather",
+                             f"pick-up after the weather suspension {a / 3600:g}-{b / 3600:g} h, "
+                             "booked before it began")
+                return
         if self.batch_s > 0:
             self.queue.append(p)
             if not self.tick_pending:
@@ -350,7 +390,7 @@ class DrtOperator:
                 self._at(t, self._tick)
             return
         self._credit_all()
-        res = self._planner().dispatch([p.dreq], self.states, now_s=self.env.now)
+        res = self._planner().dispatch([p.dreq], self._fleet(), now_s=self.env.now)
         self._apply(res, [p])
 
     def _tick(self) -> None:
@@ -358,9 +398,52 @@ class DrtOperator:
         batch, self.queue = self.queue, []
         if batch:
             self._credit_all()
-            res = self._planner().dispatch([p.dreq for p in batch], self.states,
+            res = self._planner().dispatch([p.dreq for p in batch], self._fleet(),
                                            now_s=self.env.now)
             self._apply(res, batch)
+
+    def _fleet(self) -> list[VehicleState]:
+        """The vehicles as the dispatcher may use them now: an autonomous vehicle only within
+        its current service period between weather suspensions (module docstring)."""
+        if not self.suspends:
+            return self.states
+        now = self.env.now
+        out = list(self.states)
+        for k, v in enumerate(out):
+            if not self.is_av[k]:
+                continue
+            t0 = vehicle_start_s(v, now)
+            start, end = v.shift_start_s, v.shift_end_s
+            i = suspension_at(self.periods, t0)
+            if i >= 0:
+                start = max(start, self.periods[i][1])
+                t0 = max(t0, start)
+            nxt = [a for a, _ in self.periods if a > t0]
+            if nxt:
+                end = min(end, nxt[0])
+            end = max(end, start)
+            if start == v.shift_start_s and end == v.shift_end_s:
+                continue
+            cached = self._views.get(k)
+            if cached is not None and cached[0] is v and cached[1:3] == (start, end):
+                out[k] = cached[3]
+                continue
+            view = replace(v, shift_start_s=start, shift_end_s=end)
+            self._views[k] = (v, start, end, view)
+            out[k] = view
+        return out
+
+    def _in_suspension(self, k: int) -> bool:
+        return (self.suspends and self.is_av[k]
+                and suspension_at(self.periods, self.env.now) >= 0)
+
+    def _suspension_starts(self) -> None:
+        """Idle autonomous vehicles go to their depot (busy ones when they become idle)."""
+        for k in range(len(self.states)):
+            v = self.states[k]
+            if (self.is_av[k] and self.on_shift[k] and not v.plan and self.leg_from[k] is None
+                    and v.available_s <= self.env.now):
+                self._became_idle(k)
 
     def _planner(self) -> Any:
         """The dispatch policy to use now (see ``speed_forecast``)."""
@@ -378,7 +461,14 @@ class DrtOperator:
         outcome.update({r.request_id: r for r in res.rejections})
         changed = sorted({self.index[a.vehicle_id] for a in res.assignments})
         for k in changed:
-            self.states[k] = res.vehicles[k]
+            v = res.vehicles[k]
+            if v.shift_end_s != self.specs[k].shift_end_s:  # a suspension view: real shift end
+                v = replace(v, shift_end_s=self.specs[k].shift_end_s)
+            if v.shift_start_s != self.states[k].shift_start_s:
+                # it waits for the suspension's end parked (idle), not busy: the raised shift
+                # start keeps its plan from starting before then
+                v = replace(v, available_s=max(self.states[k].available_s, self.env.now))
+            self.states[k] = v
         for p in batch:
             o = outcome.get(p.rid)
             if isinstance(o, Assignment):
@@ -576,6 +666,10 @@ class DrtOperator:
         now = self.env.now
         if self.on_shift[k]:
             depot = self.specs[k].depot_node
+            if self._in_suspension(k):  # autonomous service suspended: wait at the depot
+                if v.node != depot:
+                    self._move_to(k, depot, "suspended")
+                return
             if self._low(k) and v.node != depot:  # low battery: go and charge
                 self._move_to(k, depot, "to_charge")
                 return
@@ -635,7 +729,8 @@ class DrtOperator:
     def _rebalance(self) -> None:
         now = self.env.now
         svc = self.svc
-        on = [k for k in range(len(self.states)) if self.on_shift[k]]
+        on = [k for k in range(len(self.states))
+              if self.on_shift[k] and not self._in_suspension(k)]
         if on:
             self._credit_all()
             lo = bisect.bisect_left(self._sig_t, now - svc.rebalancing_lookback_s)

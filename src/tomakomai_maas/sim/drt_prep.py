@@ -20,7 +20,14 @@ booking's rejection reason, logged when the booking reaches the dispatcher):
    :func:`~tomakomai_maas.drt_world.walk_to_virtual_stops`, which the mode-choice DRT skims
    call too, so a trip that chooses DRT has a stop in reach here;
 3. the same pick-up and drop-off node → ``same_pickup_dropoff``;
-4. otherwise a :class:`~tomakomai_maas.dispatch.DrtRequest`: pick-up window ``[earliest,
+4. a service whose vehicles are all autonomous, on a day whose weather suspends autonomous
+   service in some hours (``suspend_autonomous``,
+   :func:`~tomakomai_maas.drt_world.suspended_periods`): a booking whose earliest pick-up
+   lies in a suspended period, or whose straight ride (boarding + direct drive + alighting)
+   cannot be over before the next one starts → ``suspended_weather``
+   (:func:`~tomakomai_maas.drt_world.blocked_by_suspension`, which the skims call too);
+   otherwise its latest drop-off is the start of the next suspended period at the latest;
+5. otherwise a :class:`~tomakomai_maas.dispatch.DrtRequest`: pick-up window ``[earliest,
    earliest + max_wait_s]``, max ride ``alpha * direct + beta``, latest drop-off
    ``earliest + direct + max_arrival_delay_s`` when set (first-mile feeders: also the
    connection's latest drop-off), boarding/alighting times of the service. Last-mile
@@ -43,14 +50,19 @@ import numpy as np
 from tomakomai_maas.dispatch import (
     DrtRequest,
     SpeedProfile,
-    TimeDependentTravelTimes,
-    leg_fn,
     make_request,
 )
 from tomakomai_maas.drt_world import (
     DrtService,
     DrtTrip,
+    autonomous_only,
+    blocked_by_suspension,
+    day_speed_factors,
+    direct_drive_s,
+    driving_travel_times,
     snap_to_service,
+    suspended_periods,
+    suspension_at,
     walk_to_virtual_stops,
 )
 from tomakomai_maas.errors import SimulationError
@@ -65,10 +77,9 @@ __all__ = ["DrtPax", "FeederPlan", "prepare_drt", "plan_feeders", "node_label",
 
 def drt_speed_profile(world: World) -> SpeedProfile:
     """Hourly speed factors of DRT driving: ``ops.speed_factor_by_hour[h] ×
-    weather_by_hour[h].speed_factor`` — the product timetabled vehicles use."""
-    hours = world.ops.speed_factor_by_hour
-    return SpeedProfile([float(hours[h]) * float(world.weather_by_hour[h].speed_factor)
-                         for h in range(24)])
+    weather_by_hour[h].speed_factor`` — the product timetabled vehicles use
+    (:func:`~tomakomai_maas.drt_world.day_speed_factors`)."""
+    return SpeedProfile(day_speed_factors(world.ops.speed_factor_by_hour, world.weather_by_hour))
 
 
 def drt_run_world(world: World) -> World:
@@ -76,23 +87,23 @@ def drt_run_world(world: World) -> World:
 
     The service's ``tt`` becomes a :class:`~tomakomai_maas.dispatch.TimeDependentTravelTimes`
     over it with :func:`drt_speed_profile` (unchanged when every factor is 1, or when it is
-    already time-dependent). The simulator runs on this World, so the dispatcher, the vehicles
-    and the booking preparation (direct drive times) all use the same travel times.
+    already time-dependent; :func:`~tomakomai_maas.drt_world.driving_travel_times`, which the
+    mode-choice DRT skims use too). The simulator runs on this World, so the dispatcher, the
+    vehicles and the booking preparation (direct drive times) all use the same travel times.
     """
     svc = world.drt
-    if svc is None or isinstance(svc.tt, TimeDependentTravelTimes):
+    if svc is None:
         return world
-    prof = drt_speed_profile(world)
-    if prof.is_identity:
+    tt = driving_travel_times(
+        svc.tt, day_speed_factors(world.ops.speed_factor_by_hour, world.weather_by_hour))
+    if tt is svc.tt:
         return world
-    return replace(world, drt=replace(svc, tt=TimeDependentTravelTimes(svc.tt, prof)))
+    return replace(world, drt=replace(svc, tt=tt))
 
 
 def _drive_s(svc: DrtService, o: Any, d: Any, t_dep: float) -> Any:
     """Drive time(s) ``o -> d`` leaving at ``t_dep`` (free-flow when ``t_dep`` is NaN)."""
-    if not math.isfinite(t_dep):
-        return svc.tt.time_s(o, d)
-    return leg_fn(svc.tt)(t_dep, o, d)[1]
+    return direct_drive_s(svc.tt, o, d, t_dep)
 
 
 def node_label(node: int) -> str:
@@ -211,9 +222,10 @@ def prepare_drt(world: World, seed: int, requests: Sequence[Request],
     for p, src in zip(pax, _sources(pax, own), strict=True):
         p.source = src
     _locate(svc, pax)
+    periods = suspended_periods(world.weather_by_hour)
     u = rng_drt.random((2, len(pax)))
     for k, p in enumerate(pax):
-        _finish(svc, p)
+        _finish(svc, p, periods)
         if p.prebooked and u[0, k] < svc.cancel_share and p.dreq is not None:
             p.cancel_at = p.t_request_s + u[1, k] * (p.earliest_pickup_s - p.t_request_s)
     return pax
@@ -276,7 +288,8 @@ def _locate(svc: DrtService, pax: list[DrtPax]) -> None:
             p.d_label = p.feeder.stop_id if first else node_label(p.d_node)
 
 
-def _finish(svc: DrtService, p: DrtPax) -> None:
+def _finish(svc: DrtService, p: DrtPax, periods: Sequence[tuple[float, float]] = ()
+            ) -> None:
     p.fare_yen = svc.fare_for(p.pax_class) * p.n_pax
     last = p.feeder is not None and p.feeder.kind == "last"
     p.earliest_pickup_s = math.nan if last else float(p.request.depart_s + p.walk_access_s)
@@ -286,23 +299,51 @@ def _finish(svc: DrtService, p: DrtPax) -> None:
     if p.pre_reason:
         return
     p.direct_s = float(_drive_s(svc, p.o_node, p.d_node, p.earliest_pickup_s + svc.board_s))
-    if not last:
-        p.dreq = _request(svc, p)
+    if not last and not _suspended(svc, p, periods):
+        p.dreq = _request(svc, p, periods)
 
 
-def last_mile_request(svc: DrtService, p: DrtPax, now_s: float) -> None:
+def _suspended(svc: DrtService, p: DrtPax, periods: Sequence[tuple[float, float]]) -> bool:
+    """Rule 4: an all-autonomous service cannot give the ride in the weather's suspended
+    periods (:func:`~tomakomai_maas.drt_world.blocked_by_suspension`) → ``suspended_weather``."""
+    if not periods or not math.isfinite(p.direct_s) or not bool(blocked_by_suspension(
+            svc, periods, p.earliest_pickup_s, p.direct_s)[0]):
+        return False
+    k = int(suspension_at(periods, p.earliest_pickup_s))
+    if k < 0:
+        k = next(i for i, (a, _) in enumerate(periods) if a > p.earliest_pickup_s)
+    a, b = periods[k]
+    p.pre_reason = "suspended_weather"
+    p.pre_detail = (f"autonomous service suspended by the weather {_hhmm(a)}-{_hhmm(b)}; "
+                    f"the ride from {_hhmm(p.earliest_pickup_s)} cannot be given outside it")
+    return True
+
+
+def _hhmm(t: float) -> str:
+    m = int(round(t / 60.0))
+    return f"{m // 60:02d}:{m % 60:02d}"
+
+
+def last_mile_request(svc: DrtService, p: DrtPax, now_s: float,
+                      periods: Sequence[tuple[float, float]] = ()) -> None:
     """Book a last-mile leg now: the rider is at the transfer stop (immediate request)."""
     p.t_request_s = p.earliest_pickup_s = float(now_s)
     if not p.pre_reason:
         p.direct_s = float(_drive_s(svc, p.o_node, p.d_node, p.earliest_pickup_s + svc.board_s))
-        p.dreq = _request(svc, p)
+        if not _suspended(svc, p, periods):
+            p.dreq = _request(svc, p, periods)
 
 
-def _request(svc: DrtService, p: DrtPax) -> DrtRequest:
+def _request(svc: DrtService, p: DrtPax, periods: Sequence[tuple[float, float]] = ()
+             ) -> DrtRequest:
     direct = p.direct_s
     latest_drop = None
     if svc.max_arrival_delay_s is not None and math.isfinite(direct):
         latest_drop = p.earliest_pickup_s + direct + svc.max_arrival_delay_s
+    if periods and autonomous_only(svc):  # the ride must be over before the next suspension
+        nxt = [a for a, _ in periods if a > p.earliest_pickup_s]
+        if nxt:
+            latest_drop = nxt[0] if latest_drop is None else min(latest_drop, nxt[0])
     if p.feeder is not None and p.feeder.latest_dropoff_s is not None:
         lf = p.feeder.latest_dropoff_s
         latest_drop = lf if latest_drop is None else min(latest_drop, lf)

@@ -156,7 +156,7 @@ EVENT_KINDS: dict[str, str] = {
     DRT_DROPOFF: "vehicle_id arrives at the drop-off (the passenger alights during the "
     "alighting time); value = ride s (this arrival - departure from the pick-up)",
     DRT_DEPART: "vehicle leaves its node for stop_id; trip_id = purpose (service / rebalance / "
-    "return_to_depot / to_depot / to_charge); value = road distance of the leg m",
+    "return_to_depot / to_depot / to_charge / suspended); value = road distance of the leg m",
     DRT_ARRIVE: "vehicle reaches stop_id at the end of a leg; value = leg duration s (the "
     "day's speed factors and any takeover / sudden stop included)",
     DRT_BUSY: "an on-shift vehicle gets work (plan stops or a repositioning drive); value 0",

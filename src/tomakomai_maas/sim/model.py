@@ -26,7 +26,9 @@ Operating rules (documented here once; ``sim/__init__`` points to this module):
   km · weather.takeover_multiplier) and sudden stops ~ Poisson(rate/km · km ·
   weather.sudden_stop_multiplier), each adding its penalty to the leg time (substream
   ``av_faults/<trip_id>``, weather at the departure from the stop). A trip whose scheduled
-  departure falls in a weather state with ``suspend_autonomous`` is cancelled.
+  departure falls in a weather state with ``suspend_autonomous`` is cancelled
+  (:func:`~tomakomai_maas.world.trip_suspended`; mode choice does not offer it either).
+  Autonomous DRT vehicles stop carrying riders in those hours too (:mod:`.drt`).
 
 * **On-demand (DRT)** vehicles and riders run in the same environment; their rules are in
   :mod:`tomakomai_maas.sim.drt`. Requests with mode ``"drt"`` go to the World's DRT service
@@ -53,7 +55,7 @@ import simpy
 from tomakomai_maas.journey import Itinerary, Leg
 from tomakomai_maas.rng import stream
 from tomakomai_maas.sim import events as ev
-from tomakomai_maas.world import Request, TripSchedule, VehicleType, World
+from tomakomai_maas.world import Request, TripSchedule, VehicleType, World, trip_suspended
 
 if TYPE_CHECKING:
     from tomakomai_maas.sim.drt_prep import DrtPax
@@ -212,7 +214,7 @@ class Model:
                 u = rng.random((2, n_legs))
                 plan.u_takeover = u[0].tolist()
                 plan.u_sudden = u[1].tolist()
-                plan.cancel = world.weather_at(trip.dep_s[0]).suspend_autonomous
+                plan.cancel = trip_suspended(trip, vtype, world.weather_by_hour)
             blocks.setdefault(trip.block_id or trip.trip_id, []).append(plan)
         vehicles = []
         for vid, plans in blocks.items():
