@@ -142,3 +142,28 @@ def test_drt_areas_from_scenario_shapes(tmp_path):
 def test_not_a_run_folder(tmp_path, capsys):
     assert main(["export-gis", str(tmp_path), "-o", str(tmp_path / "x.gpkg")]) == 2
     assert "not a run folder" in capsys.readouterr().err
+
+
+def test_lines_layer_and_the_map_route_lines_alike(run_dir, cache):
+    """One routing (map_layers.LineRouter): where a route's most frequent stop pattern is also
+    its trip with the most stops, the GIS line and the map's line are the same points."""
+    from collections import Counter
+
+    from tomakomai_maas.report.map_layers import routed_line_patterns
+
+    run = load_run(run_dir, cache_dir=cache)
+    lines = gis_layers(run, zones=False)["lines"]
+    drawn = routed_line_patterns(run.world, run.context.graph,
+                                 speed_factor=run.scenario.network.speed_factor)
+    compared = 0
+    for row, geom in zip(lines.itertuples(), lines.geometry, strict=True):
+        trips = [t for t in run.world.trips
+                 if (t.route_id, t.direction_id) == (row.route_id, row.direction_id)]
+        frequent = Counter(t.stop_ids for t in trips).most_common(1)[0][0]
+        if len(frequent) != row.n_stops:
+            continue
+        d = drawn[(drawn["route_id"] == row.route_id)
+                  & (drawn["direction_id"] == row.direction_id)].sort_values("seq")
+        assert list(geom.coords) == pytest.approx(list(zip(d["lon"], d["lat"], strict=True)))
+        compared += 1
+    assert compared >= 2

@@ -198,8 +198,9 @@ def test_scenario_map_draws_lines_through_stops_and_demand_circles() -> None:
     demand = pd.DataFrame({"stop_id": ["a", "b", "c"], "name": ["駅前", "B", "C"],
                            "lat": [42.63, 42.63, 42.64], "lon": [141.60, 141.61, 141.61],
                            "boardings": [10.0, 5.0, 0.0]})
-    fig, ax = plots.plot_scenario_map(_graph(), lines, demand, lang="ja", max_marker_size=400)
-    route = [ln for ln in ax.get_lines() if ln.get_label() == "r1 Route 1"]
+    fig, ax = plots.plot_scenario_map(_graph(), lines, demand, lang="ja", max_marker_size=400,
+                                      direction_offset_m=0)  # on the road itself
+    route = [ln for ln in ax.get_lines() if ln.get_label() == "Route 1"]
     assert len(route) == 1
     assert list(route[0].get_xdata()) == [141.60, 141.61, 141.61]
     assert list(route[0].get_ydata()) == [42.63, 42.63, 42.64]
@@ -251,3 +252,20 @@ def test_plots_reject_unknown_language() -> None:
     with pytest.raises(ValueError, match="ja, en"):
         plots.plot_kpi_bars(_kpi_table(), "wait_mean_min", lang="de")
     assert np.isfinite(1.0)
+
+
+def test_scenario_map_legend_names_each_route_once() -> None:
+    rows = []
+    for rid, name in (("r1", "Route 1"), ("r2", ""), ("r3", "Loop"), ("r4", "Loop")):
+        for d in (0, 1):
+            for i, (lon, lat) in enumerate([(141.60, 42.63), (141.61, 42.63)][:: 1 - 2 * d]):
+                rows.append({"route_id": rid, "route_name": name, "direction_id": d, "seq": i,
+                             "stop_id": "", "lat": lat, "lon": lon})
+    lines = pd.DataFrame(rows)
+    demand = pd.DataFrame(columns=["stop_id", "name", "lat", "lon", "boardings"])
+    fig, ax = plots.plot_scenario_map(_graph(), lines, demand, lang="en")
+    texts = [t.get_text() for t in ax.get_legend().get_texts()]
+    # a name when it is unique; the id for a route without a name or beside a shared name
+    assert texts[:4] == ["Route 1", "r2", "Loop (r3)", "Loop (r4)"]
+    assert texts[4] == text("direction_note", "en")
+    _render(fig)

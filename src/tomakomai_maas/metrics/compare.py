@@ -28,7 +28,8 @@ seeds at every point; :func:`sweep_table` gives one row per point × KPI.
 
 The plot-data helpers turn simulator tables into the plain frames the plots draw (plots
 never compute): :func:`wait_cdf`, :func:`boardings_by_hour`, :func:`occupancy_by_hour`,
-:func:`mode_shares`, :func:`stop_boardings`, :func:`line_patterns`.
+:func:`mode_shares`, :func:`stop_boardings`, :func:`drt_stop_boardings`,
+:func:`line_patterns`.
 """
 
 from __future__ import annotations
@@ -71,6 +72,7 @@ __all__ = [
     "occupancy_by_hour",
     "mode_shares",
     "stop_boardings",
+    "drt_stop_boardings",
     "line_patterns",
     "SweepPoint",
     "SweepResult",
@@ -534,6 +536,34 @@ def stop_boardings(stops_table: pd.DataFrame, world: World,
     rows = [{"stop_id": s.stop_id, "name": s.name, "lat": s.lat, "lon": s.lon,
              "boardings": float(tot.get(s.stop_id, 0.0))} for s in world.stops.values()]
     return pd.DataFrame(rows, columns=["stop_id", "name", "lat", "lon", "boardings"])
+
+
+def drt_stop_boardings(drt_requests: pd.DataFrame | None, world: World,
+                       *, replications: int | None = None) -> pd.DataFrame:
+    """Mean DRT boardings and alightings per day at every virtual stop of the World.
+
+    Columns ``stop_id``, ``name``, ``lat``, ``lon``, ``boardings`` (passengers ``n_pax`` of
+    served bookings picked up there, ``o_stop``), ``alightings`` (dropped off there,
+    ``d_stop``), both summed over replications / ``replications`` (default: from the
+    table's ``replication`` column). Empty without virtual stops (door-to-door service:
+    its pick-up points are road nodes, not named places).
+    """
+    cols = ["stop_id", "name", "lat", "lon", "boardings", "alightings"]
+    svc = getattr(world, "drt", None)
+    vstops = list(svc.virtual_stops) if svc is not None else []
+    if not vstops:
+        return pd.DataFrame(columns=cols)
+    up = down = pd.Series(dtype=float)
+    if drt_requests is not None and len(drt_requests):
+        n = replications if replications is not None else _n_reps({"r": drt_requests})
+        served = drt_requests[drt_requests["status"] == "served"]
+        pax = served["n_pax"].astype(float)
+        up = pax.groupby(served["o_stop"].astype(str)).sum() / max(n, 1)
+        down = pax.groupby(served["d_stop"].astype(str)).sum() / max(n, 1)
+    rows = [{"stop_id": v.stop_id, "name": v.name, "lat": float(v.lat), "lon": float(v.lon),
+             "boardings": float(up.get(v.stop_id, 0.0)),
+             "alightings": float(down.get(v.stop_id, 0.0))} for v in vstops]
+    return pd.DataFrame(rows, columns=cols)
 
 
 def line_patterns(world: World) -> pd.DataFrame:

@@ -137,13 +137,30 @@ def _bands_alike(acc: pd.DataFrame) -> bool:
     return bool(len(both)) and bool(((both["all"] - both["65p"]).abs() < 0.005).all())
 
 
-def _access_figures(comp: mc.Comparison, lang: str) -> list[tuple[str, str, Any]]:
-    from tomakomai_maas.metrics.access import compare_zones
+def _access_figures(comp: mc.Comparison, lang: str,
+                    graph_for: Callable[[str], Any] | None = None
+                    ) -> list[tuple[str, str, Any]]:
+    from tomakomai_maas.metrics.access import compare_zones, drt_areas_of_world, served_stops
     from tomakomai_maas.report.choropleth import plot_zone_maps
 
-    tables = {r.label: r.accessibility for r in comp.results if r.accessibility is not None}
+    have = [r for r in comp.results if r.accessibility is not None]
+    tables = {r.label: r.accessibility for r in have}
     if not tables:
         return []
+    # context: the road network (of the first scenario's network), each scenario's served
+    # stops (those the coverage counts) and DRT service areas
+    roads = graph_for(have[0].scenario.network.source) if graph_for is not None else None
+    stops: dict[str, pd.DataFrame] = {}
+    areas: dict[str, list[Any]] = {}
+    for r in have:
+        if r.world is None:
+            continue
+        ids = served_stops(r.world, min_departures=r.scenario.accessibility.min_departures)
+        stops[r.label] = pd.DataFrame([(r.world.stops[s].lat, r.world.stops[s].lon)
+                                       for s in ids], columns=["lat", "lon"])
+        areas[r.label] = [a.geometry for a in drt_areas_of_world(r.world)
+                          if a.geometry is not None]
+    context = {"roads": roads, "lang": lang}
     first = next(iter(tables.values()))
     cover = [c for c in first.columns if c.startswith("covered_") and c.endswith("m_share")]
     tts = [c for c in first.columns if c.startswith("pt_tt_") and c.endswith("_min")]
@@ -151,21 +168,27 @@ def _access_figures(comp: mc.Comparison, lang: str) -> list[tuple[str, str, Any]
     if cover:
         col = cover[-1]  # the widest walk threshold
         cap = access_label(col, lang)
-        fig, _ = plot_zone_maps(tables, col, cmap="YlGnBu", label=cap)
+        fig, _ = plot_zone_maps(tables, col, cmap="YlGnBu", label=cap, stops=stops,
+                                drt_areas=areas, **context)
         out.append(("access_coverage", cap, fig))
         if len(tables) > 1 and all(col in t.columns for t in tables.values()):
             cz = compare_zones(tables, col)
             base = next(iter(tables))
-            deltas = {f"{n} − {base}": cz.rename(columns={f"delta_{n}": "delta"})
-                      for n in list(tables)[1:]}
+            names = {n: f"{n} − {base}" for n in list(tables)[1:]}
+            deltas = {names[n]: cz.rename(columns={f"delta_{n}": "delta"}) for n in names}
             fig, _ = plot_zone_maps(deltas, "delta", diverging=True, cmap="RdBu",
-                                    label=f"Δ {cap}")
+                                    label=f"Δ {cap}",
+                                    stops={names[n]: stops[n] for n in names if n in stops},
+                                    drt_areas={names[n]: areas[n] for n in names if n in areas},
+                                    **context)
             out.append(("access_coverage_change", f"Δ {cap}", fig))
     if tts:  # the destination most zones reach (the most informative map)
         col = max(tts, key=lambda c: (sum(int(t[c].notna().sum()) for t in tables.values()),
                                       -tts.index(c)))
         cap = access_label(col, lang)
-        fig, _ = plot_zone_maps(tables, col, cmap="magma_r", label=cap)
+        fig, _ = plot_zone_maps(tables, col, cmap="magma_r", label=cap, stops=stops,
+                                drt_areas=areas, nan_label=text("unreachable", lang),
+                                **context)
         out.append((f"access_{col}", f"{cap} ({text('unreachable_hatched', lang)})", fig))
     return out
 
@@ -216,8 +239,8 @@ def comparison_figures(comp: mc.Comparison, *, lang: str = "ja",
     fig, _ = plots.plot_co2_cost(kt, cost_kpi=cost, scenarios=labels, lang=lang)
     out.append(("co2_cost", text("co2_cost", lang) if cost else kpi_label(
         "co2_g_per_boarding", lang), fig))
-    out += _access_figures(comp, lang)
     graph_for = graph_for or _graph_loader()
+    out += _access_figures(comp, lang, graph_for)
     landmarks = None
     from tomakomai_maas.report.map_layers import drt_map_data, routed_line_patterns
 
@@ -235,7 +258,8 @@ def comparison_figures(comp: mc.Comparison, *, lang: str = "ja",
             G, routed_line_patterns(r.world, G, speed_factor=r.scenario.network.speed_factor),
             mc.stop_boardings(r.tables["stops"], r.world, replications=comp.replications),
             landmarks=landmarks, lang=lang, title=f"{text('network_map', lang)}: {r.label}",
-            drt=drt_map_data(r.world))
+            drt=drt_map_data(r.world, mc.drt_stop_boardings(
+                r.tables.get("drt_requests"), r.world, replications=comp.replications)))
         out.append((f"map_{r.label}", f"{text('network_map', lang)}: {r.label}", fig))
     return out
 

@@ -28,7 +28,8 @@ edges collapsed to the shortest)
     passengers/day; ``max_queue`` — passengers (mean over replications of the day's
     maximum); ``snap_m`` — m from the stop to its road node.
 ``lines`` (LineString; one per route and direction, along the road path of its trip with
-the most stops)
+the most stops, routed like the comparison map: :class:`~tomakomai_maas.report.map_layers.
+LineRouter`)
     ``route_id``, ``route_name``, ``direction_id``; ``vehicle_type``; ``trips_per_day`` —
     scheduled trips; ``n_stops``; ``length_m`` — m (road length of that trip);
     ``first_departure``, ``last_departure`` — HH:MM:SS; ``boardings`` — passengers/day;
@@ -431,8 +432,11 @@ def _hms(t: float) -> str:
 def _lines_layer(run: RunData) -> Any:
     import geopandas as gpd
 
-    world, G = run.world, run.context.graph
-    router = _Router(world, run.context)
+    from tomakomai_maas.report.map_layers import LineRouter, vehicle_cap
+
+    world = run.world
+    # the map's routing (report/map_layers.py) on the run's own drive oracles
+    router = LineRouter(run.context.graph, oracles=run.context.drive_oracles)
     vt = run.tables.get("vehicle_trips")
     ran = vt[~vt["cancelled"].astype(bool)] if vt is not None and len(vt) else None
     groups: dict[tuple[str, int], list[Any]] = {}
@@ -441,18 +445,8 @@ def _lines_layer(run: RunData) -> Any:
     rows, geoms = [], []
     for (rid, did), trips in sorted(groups.items()):
         rep = sorted(trips, key=lambda t: (-len(t.stop_ids), t.dep_s[0], t.trip_id))[0]
-        oracle = router.oracle_for(rep.vehicle_type)
-        ids = oracle.node_ids
-        coords: list[tuple[float, float]] = []
-        for k in range(len(rep.stop_ids) - 1):
-            a = world.stops[rep.stop_ids[k]].node
-            b = world.stops[rep.stop_ids[k + 1]].node
-            for ea, eb in router.path(oracle, a, b):
-                u, v = _nid(ids, ea), _nid(ids, eb)
-                data = min(G[u][v].values(), key=lambda d: float(d.get("length_m",
-                                                                        d.get("length", 0))))
-                seg = list(_edge_geometry(G, u, v, data).coords)
-                coords.extend(seg if not coords or coords[-1] != seg[0] else seg[1:])
+        coords = [(lon, lat) for _, lon, lat in
+                  router.route(world, rep.stop_ids, vehicle_cap(world, rep.vehicle_type))]
         if len(coords) < 2:
             s = world.stops[rep.stop_ids[0]]
             coords = [(s.lon, s.lat), (s.lon, s.lat)]

@@ -1,7 +1,9 @@
 """Map of a road network with landmarks (labels in Japanese and English).
 
 Draws only: takes a graph and a landmarks table, returns ``(fig, ax)``. Japanese labels use
-the IPAex Gothic font bundled with ``matplotlib-fontja``.
+the IPAex Gothic font bundled with ``matplotlib-fontja``. Also the pieces other maps reuse:
+``road_segments(G)`` (each road once, with its class style) and ``add_scale_bar(ax)`` (a
+round-length km bar for maps in lon/lat degrees with the local aspect).
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ from matplotlib.axes import Axes
 from matplotlib.collections import LineCollection
 from matplotlib.figure import Figure
 
-__all__ = ["plot_network", "ROAD_STYLE"]
+__all__ = ["plot_network", "road_segments", "add_scale_bar", "scale_bar_km", "ROAD_STYLE"]
 
 ROAD_STYLE: dict[str, tuple[float, str]] = {
     "motorway": (2.4, "#8c2d04"),
@@ -46,6 +48,62 @@ def _edge_coords(G: nx.MultiDiGraph, u: Any, v: Any, data: dict[str, Any]) -> li
         return [(float(x), float(y)) for x, y, *_ in geom.coords]
     return [(float(G.nodes[u]["x"]), float(G.nodes[u]["y"])),
             (float(G.nodes[v]["x"]), float(G.nodes[v]["y"]))]
+
+
+def road_segments(G: nx.MultiDiGraph) -> tuple[list[list[tuple]], list[float], list[str]]:
+    """``(segments, widths, colours)``: every road of ``G`` once (a two-way road's two edges
+    are one segment; points in (lon, lat), the edge geometry when present) with the line
+    width and colour of its class (:data:`ROAD_STYLE`)."""
+    segments, widths, colours = [], [], []
+    seen: set[tuple[Any, Any, float]] = set()
+    for u, v, d in G.edges(data=True):
+        pair = (u, v) if repr(u) <= repr(v) else (v, u)
+        key = (*pair, round(float(d.get("length_m", d.get("length", 0.0))), 1))
+        if key in seen:  # a two-way road is drawn once
+            continue
+        seen.add(key)
+        w, c = _style(d.get("highway"))
+        segments.append(_edge_coords(G, u, v, d))
+        widths.append(w)
+        colours.append(c)
+    return segments, widths, colours
+
+
+def scale_bar_km(width_km: float) -> float:
+    """Length of a scale bar for a map ``width_km`` wide: the largest 1, 2 or 5 × 10^k km
+    not above a quarter of the width."""
+    from tomakomai_maas.report.map_layers import nice_below
+
+    return nice_below(width_km / 4.0)
+
+
+def add_scale_bar(ax: Axes, *, loc: str = "lower left", zorder: float = 9) -> tuple[float, Any]:
+    """Draw a km scale bar on a lon/lat map (call after the limits are set).
+
+    The bar is :func:`scale_bar_km` of the map's east-west width at its middle latitude,
+    near the ``loc`` corner (``"lower left"`` or ``"lower right"``), with its length
+    written below (``"500 m"``, ``"2 km"``). Returns ``(km, line)``.
+    """
+    from matplotlib import patheffects
+
+    from tomakomai_maas.demand.zones import KM_PER_DEG_LAT
+
+    x0, x1 = ax.get_xlim()
+    y0, y1 = ax.get_ylim()
+    k = KM_PER_DEG_LAT * math.cos(math.radians((y0 + y1) / 2.0))  # km per degree of lon
+    km = scale_bar_km(abs(x1 - x0) * k)
+    dx = km / k
+    pad_x, pad_y = 0.04 * (x1 - x0), 0.05 * (y1 - y0)
+    xa = x0 + pad_x if loc == "lower left" else x1 - pad_x - dx
+    ya = y0 + pad_y
+    halo = [patheffects.withStroke(linewidth=5, foreground="white")]
+    (line,) = ax.plot([xa, xa + dx], [ya, ya], color="black", linewidth=2.5,
+                      solid_capstyle="butt", zorder=zorder, path_effects=halo,
+                      label="_scale_bar")
+    label = f"{km * 1000:g} m" if km < 1 else f"{km:g} km"
+    ax.annotate(label, (xa + dx / 2, ya), xytext=(0, 4), textcoords="offset points",
+                ha="center", va="bottom", fontsize=8, zorder=zorder, path_effects=halo)
+    return km, line
 
 
 def plot_network(
@@ -79,18 +137,7 @@ def plot_network(
         ax = fig.add_subplot()
     else:
         fig = ax.figure  # type: ignore[assignment]
-    segments, widths, colours = [], [], []
-    seen: set[tuple[Any, Any, float]] = set()
-    for u, v, d in G.edges(data=True):
-        pair = (u, v) if repr(u) <= repr(v) else (v, u)
-        key = (*pair, round(float(d.get("length_m", d.get("length", 0.0))), 1))
-        if key in seen:  # a two-way road is drawn once
-            continue
-        seen.add(key)
-        w, c = _style(d.get("highway"))
-        segments.append(_edge_coords(G, u, v, d))
-        widths.append(w)
-        colours.append(c)
+    segments, widths, colours = road_segments(G)
     order = sorted(range(len(segments)), key=lambda k: widths[k])  # major roads on top
     ax.add_collection(LineCollection([segments[k] for k in order],
                                      linewidths=[widths[k] for k in order],

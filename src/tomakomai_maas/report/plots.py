@@ -25,6 +25,7 @@ plot_sweep               a KPI against a swept parameter, with CI whiskers
 from __future__ import annotations
 
 import math
+from collections import Counter
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -32,6 +33,7 @@ import matplotlib_fontja  # noqa: F401 - registers the Japanese font with matplo
 import numpy as np
 import pandas as pd
 from matplotlib.axes import Axes
+from matplotlib.collections import LineCollection
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 
@@ -57,6 +59,7 @@ HEADLINE_KPIS = ("served_share", "boardings", "wait_mean_min", "journey_mean_min
 
 _PALETTE = ("#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2",
             "#7f7f7f", "#bcbd22", "#17becf")
+_STOP_COLOUR = "#08306b"
 _MODE_COLOURS = {"pt": "#1f77b4", "walk": "#9e9e9e", "drt": "#ff7f0e", "car": "#d62728",
                  "bike": "#2ca02c", "taxi": "#9467bd"}
 
@@ -250,29 +253,65 @@ def plot_co2_cost(kpi_table: pd.DataFrame, *, co2_kpi: str = "co2_g_per_boarding
     return fig, axes
 
 
+def _route_labels(lines: pd.DataFrame) -> dict[str, str]:
+    """Legend label per route: its name (with the id when the name is missing or shared)."""
+    names = {str(r): str(n) for r, n in zip(lines["route_id"], lines["route_name"],
+                                            strict=True)}
+    count = Counter(names.values())
+    return {r: (n if n and count[n] == 1 else (f"{n} ({r})" if n and n != r else r))
+            for r, n in names.items()}
+
+
+def _along(lon: np.ndarray, lat: np.ndarray, frac: float) -> tuple[int, float]:
+    """Segment index and position in it at ``frac`` of the polyline's length (degrees, with
+    the local aspect)."""
+    k = math.cos(math.radians(float(np.mean(lat))))
+    seg = np.hypot(np.diff(lon) * k, np.diff(lat))
+    cum = np.concatenate([[0.0], np.cumsum(seg)])
+    target = frac * cum[-1]
+    i = int(min(max(np.searchsorted(cum, target, side="right") - 1, 0), len(seg) - 1))
+    return i, (target - cum[i]) / seg[i] if seg[i] > 0 else 0.0
+
+
 def plot_scenario_map(G: Any, lines: pd.DataFrame, stop_demand: pd.DataFrame, *,
                       landmarks: pd.DataFrame | None = None, lang: str = "ja",
                       title: str | None = None, ax: Axes | None = None,
-                      max_marker_size: float = 400.0, drt: Any = None) -> tuple[Figure, Axes]:
+                      max_marker_size: float = 400.0, drt: Any = None,
+                      direction_offset_m: float | None = None, max_stop_labels: int = 12,
+                      scale_bar: bool = True) -> tuple[Figure, Axes]:
     """The road network with the scenario's lines, its DRT service and its demand at stops.
 
     Args:
-        G: road graph (drawn with :func:`tomakomai_maas.report.network_map.plot_network`).
+        G: road graph (drawn in greys with
+            :func:`tomakomai_maas.report.network_map.plot_network`, so lines stand out).
         lines: one polyline per route and direction (``lat``/``lon`` in ``seq`` order), one
-            colour per route: :func:`tomakomai_maas.report.map_layers.routed_line_patterns`
-            (along the roads) or ``line_patterns`` (straight between stops).
+            colour per route, labelled with its route name in the legend:
+            :func:`tomakomai_maas.report.map_layers.routed_line_patterns` (along the roads)
+            or ``line_patterns`` (straight between stops). Each direction is drawn
+            ``direction_offset_m`` to the left of its travel direction
+            (:func:`~tomakomai_maas.report.map_layers.offset_polyline`; traffic keeps left),
+            so the two directions of a line lie side by side, with arrowheads at a third and
+            two thirds of its length. Default offset: 0.35% of the map's width (about 3
+            pixels on the report's map); 0 draws the lines on the road itself.
         stop_demand: ``stop_boardings`` frame; marker area ∝ ``boardings`` (the largest gets
             ``max_marker_size`` points²; stops without boardings are drawn as small dots).
+            A second legend shows circles for round numbers of boardings per day
+            (:func:`~tomakomai_maas.report.map_layers.size_legend_values`) at the same scale.
         landmarks: optional landmark table for the base map.
         drt: optional :class:`~tomakomai_maas.report.map_layers.DrtMapData`: the service area
             as a shaded polygon (none when the area is the whole network), virtual stops as
-            white squares and depots as dark squares, in the DRT colour.
+            squares and depots as dark squares, in the DRT colour. When its ``stops`` have
+            ``boardings``, a square's area uses the same scale as the bus stops' circles.
+            Virtual stops are labelled with their names when there are at most
+            ``max_stop_labels`` of them.
+        scale_bar: draw a km scale bar (lower left) instead of degree ticks.
 
     The map zooms to the stops, lines and DRT area (with a margin).
     """
     from matplotlib.patches import Patch
 
-    from tomakomai_maas.report.network_map import plot_network
+    from tomakomai_maas.report.map_layers import offset_polyline, size_legend_values
+    from tomakomai_maas.report.network_map import add_scale_bar, plot_network
 
     check_lang(lang)
     if ax is None:
@@ -280,65 +319,26 @@ def plot_scenario_map(G: Any, lines: pd.DataFrame, stop_demand: pd.DataFrame, *,
         ax = fig.add_subplot()
     fig, ax = plot_network(G, landmarks=landmarks, ax=ax, lang=lang,
                            title=title if title is not None else text("network_map", lang))
-    for coll in ax.collections:  # fade the base map so lines and demand stand out
+    for coll in ax.collections:  # grey, faded base map: the lines and demand stand out
         coll.set_alpha(0.45)
-    lons: list[np.ndarray] = []
-    lats: list[np.ndarray] = []
-    extra: list[Any] = []  # legend entries after the lines
+        if isinstance(coll, LineCollection):
+            coll.set_color("#8c8c8c")
+    drt_c = _MODE_COLOURS["drt"]
+    vstops = drt.stops if drt is not None else pd.DataFrame(columns=["lon", "lat"])
+    # -- the view: stops, lines and the DRT service, with a margin
+    pts_lon = [lines["lon"].to_numpy(float), stop_demand["lon"].to_numpy(float),
+               vstops["lon"].to_numpy(float)]
+    pts_lat = [lines["lat"].to_numpy(float), stop_demand["lat"].to_numpy(float),
+               vstops["lat"].to_numpy(float)]
     if drt is not None:
-        c = _MODE_COLOURS["drt"]
-        name = f"{text('drt_area', lang)}: {drt.name}"
+        pts_lon += [drt.depots["lon"].to_numpy(float)]
+        pts_lat += [drt.depots["lat"].to_numpy(float)]
         if drt.area:
-            la, lo = (np.asarray([p[i] for p in drt.area], float) for i in (0, 1))
-            ax.fill(lo, la, facecolor=c, alpha=0.13, edgecolor="none", zorder=3)
-            ax.plot(np.append(lo, lo[0]), np.append(la, la[0]), color=c, linewidth=1.8,
-                    linestyle="--", zorder=4)
-            lons.append(lo)
-            lats.append(la)
-            extra.append(Patch(facecolor=c, alpha=0.35, edgecolor=c, linestyle="--",
-                               label=name))
-        else:
-            extra.append(Patch(facecolor="none", edgecolor="none",
-                               label=f"{name} ({text('drt_whole_network', lang)})"))
-        if len(drt.stops):
-            lo, la = drt.stops["lon"].to_numpy(float), drt.stops["lat"].to_numpy(float)
-            ax.scatter(lo, la, marker="s", s=34, facecolor="white", edgecolor=c, linewidth=1.6,
-                       zorder=7, label=text("drt_stops", lang))
-            lons.append(lo)
-            lats.append(la)
-        if len(drt.depots):
-            lo, la = drt.depots["lon"].to_numpy(float), drt.depots["lat"].to_numpy(float)
-            ax.scatter(lo, la, marker="s", s=44, facecolor="#7f2704", edgecolor="white",
-                       linewidth=0.8, zorder=7, label=text("drt_depot", lang))
-            lons.append(lo)
-            lats.append(la)
-    routes = list(dict.fromkeys(lines["route_id"].astype(str))) if len(lines) else []
-    colours = {r: _PALETTE[i % len(_PALETTE)] for i, r in enumerate(routes)}
-    seen: set[str] = set()
-    for (rid, _d), df in lines.groupby(["route_id", "direction_id"], sort=True):
-        df = df.sort_values("seq")
-        name = str(df["route_name"].iloc[0])
-        lab = None if rid in seen else (f"{rid} {name}" if name and name != rid else str(rid))
-        seen.add(str(rid))
-        lo, la = df["lon"].to_numpy(float), df["lat"].to_numpy(float)
-        ax.plot(lo, la, color=colours[str(rid)], linewidth=3.0, alpha=0.8,
-                solid_capstyle="round", solid_joinstyle="round", label=lab, zorder=5)
-        lons.append(lo)
-        lats.append(la)
-    top = 0.0
-    if len(stop_demand):
-        b = stop_demand["boardings"].to_numpy(float)
-        top = float(np.nanmax(b)) if np.isfinite(b).any() else 0.0
-        sizes = np.where(b > 0, max_marker_size * b / top, 6.0) if top > 0 else np.full(b.size,
-                                                                                       6.0)
-        ax.scatter(stop_demand["lon"].to_numpy(float), stop_demand["lat"].to_numpy(float),
-                   s=sizes, color="#08306b", alpha=0.45, edgecolor="white", linewidth=0.8,
-                   zorder=6)
-        lons.append(stop_demand["lon"].to_numpy(float))
-        lats.append(stop_demand["lat"].to_numpy(float))
-    lon = np.concatenate(lons) if lons else np.empty(0)
-    lat = np.concatenate(lats) if lats else np.empty(0)
+            pts_lon.append(np.asarray([p[1] for p in drt.area], float))
+            pts_lat.append(np.asarray([p[0] for p in drt.area], float))
+    lon, lat = np.concatenate(pts_lon), np.concatenate(pts_lat)
     ok = np.isfinite(lon) & np.isfinite(lat)
+    width_m = 0.0
     if ok.any():
         lon, lat = lon[ok], lat[ok]
         pad_x = max(0.004, 0.15 * (lon.max() - lon.min()))
@@ -348,14 +348,112 @@ def plot_scenario_map(G: Any, lines: pd.DataFrame, stop_demand: pd.DataFrame, *,
         ax.set_xlim(x0, x1)
         ax.set_ylim(y0, y1)
         ax.set_aspect(1.0 / math.cos(math.radians((y0 + y1) / 2)))
+        width_m = (x1 - x0) * 111_195.0 * math.cos(math.radians((y0 + y1) / 2))
+    offset = direction_offset_m if direction_offset_m is not None else 0.0035 * width_m
+
+    extra: list[Any] = []  # legend entries after the lines
+    # -- sizes: one scale (points² per boarding) for bus stops and DRT points
+    b = stop_demand["boardings"].to_numpy(float) if len(stop_demand) else np.empty(0)
+    vb = (vstops["boardings"].to_numpy(float) if "boardings" in vstops.columns
+          else np.empty(0))
+    both = np.concatenate([b, vb])
+    top = float(np.nanmax(both)) if np.isfinite(both).any() else 0.0
+
+    def area(x: np.ndarray, empty: float) -> np.ndarray:
+        return np.where(x > 0, max_marker_size * x / top, empty) if top > 0 else \
+            np.full(x.size, empty)
+
+    if drt is not None:
+        name = f"{text('drt_area', lang)}: {drt.name}"
+        if drt.area:
+            la, lo = (np.asarray([p[i] for p in drt.area], float) for i in (0, 1))
+            ax.fill(lo, la, facecolor=drt_c, alpha=0.13, edgecolor="none", zorder=3)
+            ax.plot(np.append(lo, lo[0]), np.append(la, la[0]), color=drt_c, linewidth=1.8,
+                    linestyle="--", zorder=4)
+            extra.append(Patch(facecolor=drt_c, alpha=0.35, edgecolor=drt_c, linestyle="--",
+                               label=name))
+        else:
+            extra.append(Patch(facecolor="none", edgecolor="none",
+                               label=f"{name} ({text('drt_whole_network', lang)})"))
+        if len(vstops):
+            lo, la = vstops["lon"].to_numpy(float), vstops["lat"].to_numpy(float)
+            sized = vb.size > 0
+            ax.scatter(lo, la, marker="s", s=area(vb, 24.0) if sized else 34,
+                       facecolor=(drt_c if sized else "white"), alpha=0.75 if sized else 1.0,
+                       edgecolor=drt_c if not sized else "white", linewidth=1.2 if sized
+                       else 1.6, zorder=7,
+                       label=text("drt_stops_sized" if sized else "drt_stops", lang))
+            if len(vstops) <= max_stop_labels:
+                from matplotlib import patheffects
+
+                halo = [patheffects.withStroke(linewidth=2.5, foreground="white")]
+                for row in vstops.itertuples(index=False):
+                    ax.annotate(str(row.name or row.stop_id), (row.lon, row.lat),
+                                xytext=(-6, -6), textcoords="offset points", fontsize=7,
+                                color="#7f2704", ha="right", va="top", zorder=8,
+                                path_effects=halo,
+                                gid="drt_stop_label")
+        if len(drt.depots):
+            lo, la = drt.depots["lon"].to_numpy(float), drt.depots["lat"].to_numpy(float)
+            ax.scatter(lo, la, marker="s", s=44, facecolor="#7f2704", edgecolor="white",
+                       linewidth=0.8, zorder=7, label=text("drt_depot", lang))
+    routes = list(dict.fromkeys(lines["route_id"].astype(str))) if len(lines) else []
+    colours = {r: _PALETTE[i % len(_PALETTE)] for i, r in enumerate(routes)}
+    names = _route_labels(lines) if len(lines) else {}
+    seen: set[str] = set()
+    for (rid, _d), df in lines.groupby(["route_id", "direction_id"], sort=True):
+        df = df.sort_values("seq")
+        lab = None if str(rid) in seen else names[str(rid)]
+        seen.add(str(rid))
+        lo, la = offset_polyline(df["lon"].to_numpy(float), df["lat"].to_numpy(float),
+                                 offset)
+        c = colours[str(rid)]
+        ax.plot(lo, la, color=c, linewidth=2.2, alpha=0.85, solid_capstyle="round",
+                solid_joinstyle="round", label=lab, zorder=5)
+        if lo.size >= 2:
+            for frac in (1 / 3, 2 / 3):
+                i, f = _along(lo, la, frac)
+                px, py = lo[i] + f * (lo[i + 1] - lo[i]), la[i] + f * (la[i + 1] - la[i])
+                ax.annotate("", xy=(px + 0.01 * (lo[i + 1] - lo[i]),
+                                    py + 0.01 * (la[i + 1] - la[i])), xytext=(px, py),
+                            arrowprops={"arrowstyle": "-|>,head_length=0.5,head_width=0.3",
+                                        "fc": c, "ec": "white", "lw": 0.6,
+                                        "mutation_scale": 16, "shrinkA": 0, "shrinkB": 0},
+                            zorder=5.5, gid="direction_arrow")
+    if routes:
+        extra.insert(0, Line2D([], [], color="#555555", linewidth=1.5, marker=">",
+                               markersize=5, label=text("direction_note", lang)))
+    if len(stop_demand):
+        ax.scatter(stop_demand["lon"].to_numpy(float), stop_demand["lat"].to_numpy(float),
+                   s=area(b, 6.0), color=_STOP_COLOUR, alpha=0.45, edgecolor="white",
+                   linewidth=0.8, zorder=6)
     handles = [h for h in ax.get_legend_handles_labels()[0]]
     handles += extra
     if len(stop_demand):
         handles.append(Line2D([], [], marker="o", linestyle="", markersize=9,
-                              color="#08306b", alpha=0.45,
+                              color=_STOP_COLOUR, alpha=0.45,
                               label=f"{text('stop_boardings', lang)}: max {top:.0f}"))
-    ax.legend(handles=handles, fontsize=8, loc="upper center", bbox_to_anchor=(0.5, -0.1),
-              ncols=2, frameon=False)
+    values = size_legend_values(top)
+    if values:  # marker sizes for round numbers of boardings per day, at the map's scale
+        square = not (b > 0).any()  # only DRT points are sized
+        sizes = [Line2D([], [], marker="s" if square else "o", linestyle="",
+                        color=drt_c if square else _STOP_COLOUR, alpha=0.45,
+                        markeredgecolor="white", markersize=math.sqrt(max_marker_size * v / top),
+                        label=f"{v:g}") for v in values]
+        size_legend = ax.legend(handles=sizes, title=text("size_legend", lang),
+                                loc="upper right", bbox_to_anchor=(1.0, -0.01), ncols=len(sizes),
+                                fontsize=8, title_fontsize=8, columnspacing=1.6,
+                                borderpad=0.8, frameon=False)
+        ax.add_artist(size_legend)
+        size_legend.set_clip_on(False)  # add_artist clips to the axes; it lies below them
+    ax.legend(handles=handles, fontsize=8, loc="upper left", bbox_to_anchor=(0.0, -0.01),
+              ncols=2 if len(handles) > 3 else 1, frameon=False)
+    if scale_bar and width_m > 0:  # the bar gives the scale: no degree ticks
+        add_scale_bar(ax)
+        ax.set_xticks([])
+        ax.set_yticks([])
+        ax.set_xlabel("")
+        ax.set_ylabel("")
     return fig, ax
 
 
