@@ -148,9 +148,10 @@ class AccessConfig(BaseModel):
     resident_points: Literal["centroid", "disc"] = "disc"
     points_per_zone: int = Field(19, ge=1, le=500, description="Points per zone ('disc').")
     departure_times: list[str] = Field(
-        default_factory=lambda: ["09:00"], min_length=1,
-        description="Departure times (HH:MM) for travel times; 09:00 is a chosen morning "
-        "departure (e.g. a hospital visit), not a fact.")
+        default_factory=lambda: ["10:30"], min_length=1,
+        description="Departure times (HH:MM) for travel times; 10:30 is a chosen late-morning "
+        "departure (e.g. a hospital visit) inside the AV trials' service hours "
+        "(10:00-16:00), not a fact.")
     destinations: list[str] = Field(default_factory=lambda: list(DEFAULT_DESTINATIONS),
                                     description="Landmark keys (network/data/landmarks.csv).")
     max_walk_m: float | None = Field(None, gt=0, description="Access/egress walk limit for "
