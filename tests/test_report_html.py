@@ -158,3 +158,23 @@ def test_report_renders_in_headless_chromium_without_console_errors(
     for label in ("av_line_test", "av_more_demand"):
         assert label in dom
     assert dom.count("data:image/png;base64,") >= 7
+
+
+def test_differences_are_coloured_by_which_way_is_better() -> None:
+    from tomakomai_maas.report.html import _diff_table_html
+
+    rows = [("wait_mean_min", 2.0), ("boardings", 5.0), ("travellers", -100.0),
+            ("co2_kg", -3.0), ("drt.rejected.battery", 1.0)]
+    diff = pd.DataFrame([{"scenario": "b", "baseline": "a", "kpi": k, "baseline_mean": 1.0,
+                          "mean": 1.0 + d, "diff": d, "ci_low": d - 0.1, "ci_high": d + 0.1,
+                          "half_width": 0.1, "n": 5, "rel_diff": d, "significant": True}
+                         for k, d in rows])
+    html = _diff_table_html(diff, "en")
+    cls = {k: html.split(f"<td class='code'>{k}</td>", 1)[1].split("'>", 1)[0]
+           for k, _ in rows}
+    assert cls["wait_mean_min"].endswith("sig worse")   # longer waits
+    assert cls["boardings"].endswith("sig better")      # more riders
+    assert cls["co2_kg"].endswith("sig better")         # less CO2
+    assert cls["drt.rejected.battery"].endswith("sig worse")
+    assert cls["travellers"].endswith("num sig")        # demand itself: no judgement
+    assert "Blue: better, red: worse" in html

@@ -227,7 +227,8 @@ def comparison_figures(comp: mc.Comparison, *, lang: str = "ja",
     if all("vehicle_stops" in t for t in tables.values()):
         fig, _ = plots.plot_boardings_by_hour(
             {s: mc.boardings_by_hour(t["vehicle_stops"], replications=comp.replications)
-             for s, t in tables.items()}, lang=lang)
+             for s, t in tables.items()}, lang=lang,
+            band=comp.replications >= 5)  # t-intervals of 2-4 replications swamp the means
         out.append(("boardings_by_hour", text("boardings_by_hour", lang), fig))
         fig, _ = plots.plot_occupancy(
             {s: mc.occupancy_by_hour(t["vehicle_stops"]) for s, t in tables.items()}, lang=lang)

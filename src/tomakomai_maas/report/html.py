@@ -22,7 +22,14 @@ from typing import Any
 
 import pandas as pd
 
-from tomakomai_maas.report.labels import BAND_LABELS, access_label, check_lang, kpi_label, text
+from tomakomai_maas.report.labels import (
+    BAND_LABELS,
+    access_label,
+    check_lang,
+    good_direction,
+    kpi_label,
+    text,
+)
 
 __all__ = ["ScenarioInfo", "ReportFigure", "render_comparison_html", "png_data_uri", "fmt_number",
            "fmt_access", "access_delta_shown", "access_cells"]
@@ -40,7 +47,7 @@ th { background: #eef3f8; text-align: left; }
 td.num { text-align: right; font-variant-numeric: tabular-nums; white-space: nowrap; }
 td.code, span.code { font-family: ui-monospace, Menlo, Consolas, monospace; font-size: .9em; }
 td.sig { font-weight: bold; }
-td.up { color: #b2182b; } td.down { color: #2166ac; }
+td.better { color: #2166ac; } td.worse { color: #b2182b; }
 .ci { color: #666; font-size: .85em; }
 .note { color: #555; font-size: .9em; }
 figure { margin: 1em 0 2em; }
@@ -142,7 +149,10 @@ def _diff_table_html(diff: pd.DataFrame, lang: str) -> str:
             d = float(r["diff"])
             cls = ["num"]
             if bool(r["significant"]):
-                cls += ["sig", "up" if d > 0 else "down"]
+                cls.append("sig")
+                g = good_direction(k) * (1 if d > 0 else -1)
+                if g:
+                    cls.append("better" if g > 0 else "worse")
             ci = ""
             if math.isfinite(float(r["ci_low"])) and math.isfinite(float(r["ci_high"])):
                 ci = (f" <span class='ci'>[{fmt_number(r['ci_low'])}, "
@@ -154,6 +164,7 @@ def _diff_table_html(diff: pd.DataFrame, lang: str) -> str:
         out.append(f"<tr><td>{_e(kpi_label(k, lang))}</td><td class='code'>{_e(k)}</td>"
                    + "".join(cells) + "</tr>")
     out.append("</tbody></table>")
+    out.append(f"<p class='note'>{_e(text('diff_colours', lang))}</p>")
     return "".join(out)
 
 

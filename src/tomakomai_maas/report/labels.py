@@ -8,7 +8,7 @@ readable form of the name, so a new KPI never breaks a plot.
 from __future__ import annotations
 
 __all__ = ["LANGS", "KPI_LABELS", "TEXT", "kpi_label", "text", "check_lang", "access_label",
-           "BAND_LABELS"]
+           "BAND_LABELS", "REJECT_REASONS", "GOOD_DIRECTION", "good_direction"]
 
 LANGS = ("ja", "en")
 
@@ -41,6 +41,149 @@ KPI_LABELS: dict[str, tuple[str, str]] = {
     "takeovers_per_100km": ("100kmあたり手動介入 (回)", "Takeovers per 100 km"),
     "sudden_stops": ("急停止 (回)", "Sudden stops"),
     "trips_cancelled": ("運休便数", "Trips cancelled"),
+    # by vehicle kind and demand model
+    "boardings_bus": ("乗車人数: 路線バス (人)", "Boardings, bus"),
+    "boardings_av": ("乗車人数: 自動運転バス (人)", "Boardings, autonomous bus"),
+    "travellers": ("生成された移動者 (人)", "Travellers generated"),
+    "trips_generated": ("生成されたトリップ (件)", "Trips generated"),
+    "trips_dropped_snap": ("道路網に接続できず除外したトリップ (件)",
+                           "Trips dropped (not on the network)"),
+    "choice_travellers": ("交通手段選択の対象者 (人)", "Travellers in mode choice"),
+    "choice_iterations": ("交通手段選択の反復回数", "Mode-choice iterations"),
+    "choice_converged": ("交通手段選択の収束 (1=収束)", "Mode choice converged (1 = yes)"),
+    "choice_changed_share_last": ("最終反復で手段を変えた割合",
+                                  "Share changing mode in the last iteration"),
+    "last_mile_trips": ("ラストワンマイルの移動 (件)", "Last-mile trips"),
+    # cost, revenue and subsidy (metrics.cost; unit costs assumed unless the scenario says)
+    "cost_driver_yen": ("運転士人件費 (円/日)", "Driver cost (yen/day)"),
+    "cost_operator_yen": ("保安運転手・オペレーター人件費 (円/日)",
+                          "On-board operator cost (yen/day)"),
+    "cost_remote_yen": ("遠隔監視人件費 (円/日)", "Remote supervision cost (yen/day)"),
+    "cost_capital_yen": ("車両資本費 (円/日)", "Vehicle capital cost (yen/day)"),
+    "cost_maintenance_yen": ("整備費 (円/日)", "Maintenance (yen/day)"),
+    "cost_electricity_yen": ("電力費 (円/日)", "Electricity (yen/day)"),
+    "cost_fuel_yen": ("燃料費 (円/日)", "Fuel (yen/day)"),
+    "cost_depot_yen": ("車庫・充電設備費 (円/日)", "Depot and charging (yen/day)"),
+    "cost_system_yen": ("自動運転システム費 (円/日)", "AV system fees (yen/day)"),
+    "cost_overhead_yen": ("間接費 (円/日)", "Overhead (yen/day)"),
+    "cost_total_yen": ("運行費用合計 (円/日)", "Operating cost (yen/day)"),
+    "cost_per_boarding_yen": ("乗車1人あたり費用 (円)", "Cost per boarding (yen)"),
+    "cost_per_pax_km_yen": ("人キロあたり費用 (円)", "Cost per passenger-km (yen)"),
+    "cost_per_vehicle_km_yen": ("走行キロあたり費用 (円)", "Cost per vehicle-km (yen)"),
+    "revenue_fare_yen": ("運賃収入 (円/日)", "Fare revenue (yen/day)"),
+    "revenue_subscription_yen": ("定額制 (サブスク) 収入 (円/日)",
+                                 "Subscription revenue (yen/day)"),
+    "revenue_total_yen": ("収入合計 (円/日)", "Revenue (yen/day)"),
+    "revenue_per_boarding_yen": ("乗車1人あたり収入 (円)", "Revenue per boarding (yen)"),
+    "subsidy_required_yen": ("必要な補助額 (円/日)", "Subsidy required (yen/day)"),
+    "subsidy_per_passenger_yen": ("利用者1人あたり補助額 (円)", "Subsidy per passenger (yen)"),
+    "farebox_ratio": ("収支率 (収入÷費用)", "Farebox ratio (revenue / cost)"),
+    "passengers": ("公共交通の利用者 (人)", "Passengers (boarded at least once)"),
+    "vehicle_hours": ("車両稼働時間 (台時)", "Vehicle-hours"),
+    "service_hours": ("営業運行時間 (台時)", "Revenue service hours"),
+    "vehicles_in_service": ("運行車両数 (台)", "Vehicles in service"),
+    "fleet_vehicles": ("保有車両数 (予備車 按分込み, 台)",
+                       "Fleet incl. pro-rata spare vehicles"),
+    "staff_hours_driver": ("運転士の勤務時間 (時)", "Driver hours"),
+    "staff_hours_operator": ("オペレーターの勤務時間 (時)", "Operator hours"),
+    "staff_hours_remote": ("遠隔監視者の勤務時間 (時)", "Remote supervisor hours"),
+    # on-demand service (drt.*)
+    "drt.requests": ("デマンド交通: 予約 (件)", "DRT: bookings"),
+    "drt.served": ("デマンド交通: 運んだ予約 (件)", "DRT: bookings served"),
+    "drt.served_share": ("デマンド交通: 予約成立率", "DRT: served share"),
+    "drt.rejected": ("デマンド交通: 断った予約 (件)", "DRT: bookings rejected"),
+    "drt.cancelled": ("デマンド交通: 取消 (件)", "DRT: cancellations"),
+    "drt.passengers": ("デマンド交通: 乗車人数 (人)", "DRT: passengers"),
+    "drt.wait_mean_min": ("デマンド交通: 平均待ち時間 (分)", "DRT: mean wait (min)"),
+    "drt.wait_p95_min": ("デマンド交通: 待ち時間 95%値 (分)", "DRT: 95th percentile wait (min)"),
+    "drt.ride_mean_min": ("デマンド交通: 平均乗車時間 (分)", "DRT: mean ride (min)"),
+    "drt.detour_mean": ("デマンド交通: 平均迂回率 (乗車時間÷直行時間)",
+                        "DRT: mean detour (ride / direct drive)"),
+    "drt.shared_share": ("デマンド交通: 相乗りの割合", "DRT: shared-ride share"),
+    "drt.vehicle_km": ("デマンド交通: 走行距離 (台km)", "DRT: vehicle-km"),
+    "drt.empty_km_share": ("デマンド交通: 空車走行の割合", "DRT: empty-km share"),
+    "drt.pax_km": ("デマンド交通: 人キロ", "DRT: passenger-km"),
+    "drt.occupancy": ("デマンド交通: 平均乗車人数 (人キロ÷台キロ, 人/台)",
+                      "DRT: mean load (pax-km / vehicle-km)"),
+    "drt.vehicle_km_per_pax": ("デマンド交通: 利用者1人あたり走行距離 (km)",
+                               "DRT: vehicle-km per passenger"),
+    "drt.idle_share": ("デマンド交通: 待機時間の割合", "DRT: idle share of shift"),
+    "drt.energy_kwh": ("デマンド交通: 電力量 (kWh)", "DRT: electricity (kWh)"),
+    "drt.fuel_l": ("デマンド交通: 燃料 (L)", "DRT: fuel (l)"),
+    "drt.co2_kg": ("デマンド交通: CO2排出量 (kg)", "DRT: CO2 (kg)"),
+    "drt.fare_revenue_yen": ("デマンド交通: 運賃収入 (円)", "DRT: fare revenue (yen)"),
+    "drt.cost_yen": ("デマンド交通: 運行費用 (円)", "DRT: operating cost (yen)"),
+    "drt.cost_per_trip_yen": ("デマンド交通: 1予約あたり費用 (円)", "DRT: cost per trip (yen)"),
+    "drt.subsidy_per_trip_yen": ("デマンド交通: 1予約あたり補助額 (円)",
+                                 "DRT: subsidy per trip (yen)"),
+    "drt.takeovers": ("デマンド交通: 手動介入 (回)", "DRT: manual takeovers"),
+    "drt.takeovers_per_100km": ("デマンド交通: 100kmあたり手動介入 (回)",
+                                "DRT: takeovers per 100 km"),
+    "drt.sudden_stops": ("デマンド交通: 急停止 (回)", "DRT: sudden stops"),
+    "drt.fault_delay_min": ("デマンド交通: 介入・急停止による遅れ (分)",
+                            "DRT: delay from takeovers and stops (min)"),
+    "drt.late_pickups": ("デマンド交通: 約束より遅い迎え (件)", "DRT: late pick-ups"),
+    "drt.late_pickup_share": ("デマンド交通: 遅い迎えの割合", "DRT: late pick-up share"),
+    "drt.over_max_ride": ("デマンド交通: 最大乗車時間超過 (件)", "DRT: rides over their maximum"),
+    "drt.soc_min": ("デマンド交通: 最低充電率", "DRT: lowest state of charge"),
+    "drt.charged_kwh": ("デマンド交通: 充電量 (kWh)", "DRT: energy charged (kWh)"),
+    "drt.charging_h": ("デマンド交通: 充電時間 (時)", "DRT: charging hours"),
+}
+
+#: Which way is better for a KPI (+1: more is better, -1: less is better); KPIs not listed
+#: (counts of demand, fleet sizes, revenue that may mean higher fares ...) have no good
+#: direction, and the report does not colour their differences.
+GOOD_DIRECTION: dict[str, int] = {
+    **{k: +1 for k in ("served_share", "boardings", "boardings_bus", "boardings_av",
+                       "on_time_share", "passengers", "farebox_ratio", "drt.served_share",
+                       "drt.passengers", "drt.shared_share", "drt.occupancy", "drt.soc_min",
+                       "total_boardings")},
+    **{k: -1 for k in ("gave_up", "no_route", "denied_boardings", "wait_mean_min",
+                       "wait_p95_min", "journey_mean_min", "walk_mean_min", "transfers_mean",
+                       "dep_delay_mean_min", "energy_kwh", "fuel_l", "co2_kg",
+                       "co2_g_per_pax_km", "co2_g_per_boarding", "takeovers",
+                       "takeovers_per_100km", "sudden_stops", "trips_cancelled",
+                       "cost_total_yen", "cost_per_boarding_yen", "cost_per_pax_km_yen",
+                       "cost_per_vehicle_km_yen", "subsidy_required_yen",
+                       "subsidy_per_passenger_yen", "drt.rejected", "drt.cancelled",
+                       "drt.wait_mean_min", "drt.wait_p95_min", "drt.ride_mean_min",
+                       "drt.detour_mean", "drt.empty_km_share", "drt.vehicle_km_per_pax",
+                       "drt.energy_kwh", "drt.fuel_l", "drt.co2_kg", "drt.cost_per_trip_yen",
+                       "drt.subsidy_per_trip_yen", "drt.takeovers", "drt.takeovers_per_100km",
+                       "drt.sudden_stops", "drt.fault_delay_min", "drt.late_pickups",
+                       "drt.late_pickup_share", "drt.over_max_ride", "total_co2_kg",
+                       "total_energy_kwh")},
+}
+
+
+def good_direction(kpi: str) -> int:
+    """+1 (more is better), -1 (less is better) or 0 (no judgement) for a KPI."""
+    if kpi.startswith("drt.rejected."):
+        return -1
+    return GOOD_DIRECTION.get(kpi, 0)
+
+
+#: Reasons a DRT booking is rejected (``drt.rejected.<reason>``) → (Japanese, English).
+REJECT_REASONS: dict[str, tuple[str, str]] = {
+    "battery": ("充電不足", "battery"),
+    "capacity": ("定員", "capacity"),
+    "no_stop_in_reach": ("徒歩圏に乗降場所なし", "no stop within walking distance"),
+    "no_vehicle_in_time": ("時間内に配車できる車両なし", "no vehicle in time"),
+    "outside_area": ("運行区域外", "outside the area"),
+    "outside_hours": ("運行時間外", "outside service hours"),
+    "ride_time": ("乗車時間の上限超過", "ride time limit"),
+    "same_pickup_dropoff": ("乗車地と降車地が同じ", "same pick-up and drop-off"),
+    "suspended_weather": ("悪天候による運休", "suspended for weather"),
+    "time_window": ("希望時刻に間に合わない", "time window"),
+    "unreachable": ("道路網で到達不可", "unreachable on the network"),
+}
+
+#: Per-route / per-mode KPI families ``<prefix>.<key>`` → (Japanese, English) label stem.
+_FAMILIES: dict[str, tuple[str, str]] = {
+    "cost_total_yen": ("運行費用 (円/日)", "Operating cost (yen/day)"),
+    "revenue_fare_yen": ("運賃収入 (円/日)", "Fare revenue (yen/day)"),
+    "mode_share": ("交通手段分担率", "Mode share"),
+    "last_mile_share": ("ラストワンマイルの手段分担率", "Last-mile share"),
 }
 
 #: Other words used by the plots and the report.
@@ -50,6 +193,10 @@ TEXT: dict[str, tuple[str, str]] = {
     "kpi": ("指標", "KPI"),
     "mean": ("平均", "mean"),
     "ci95": ("95%信頼区間", "95% CI"),
+    "ci95_band": ("網掛け: 95%信頼区間", "shaded: 95% CI"),
+    "diff_colours": ("太字は有意な差。青は改善、赤は悪化 (良し悪しが決まらない指標は色なし)。",
+                     "Bold: significant. Blue: better, red: worse (no colour where no direction "
+                     "is better)."),
     "difference": ("差 (対基準)", "Difference vs baseline"),
     "relative": ("変化率", "relative"),
     "significant": ("有意", "significant"),
@@ -103,6 +250,10 @@ TEXT: dict[str, tuple[str, str]] = {
     "mode.car": ("自動車", "car"),
     "mode.bike": ("自転車", "bike"),
     "mode.taxi": ("タクシー", "taxi"),
+    "mode.bus": ("路線バス", "bus"),
+    "mode.av_bus": ("自動運転バス", "autonomous bus"),
+    "mode.car_driver": ("自動車 (運転)", "car (driver)"),
+    "mode.car_passenger": ("自動車 (同乗)", "car (passenger)"),
     "value": ("値", "value"),
     "sweep": ("パラメータ感度", "Parameter sweep"),
     "accessibility": ("アクセシビリティ (徒歩圏・所要時間)",
@@ -222,6 +373,14 @@ def kpi_label(kpi: str, lang: str = "ja") -> str:
     if kpi.startswith("boardings."):
         route = kpi.split(".", 1)[1]
         return f"乗車人数: {route}系統" if lang == "ja" else f"Boardings, route {route}"
+    if kpi.startswith("drt.rejected."):
+        reason = kpi.split(".", 2)[2]
+        r = REJECT_REASONS.get(reason, (reason, reason))[i]
+        return f"デマンド交通: 断った予約 ({r})" if lang == "ja" else f"DRT: rejected ({r})"
+    head, _, key = kpi.partition(".")
+    if key and head in _FAMILIES:
+        name = text(f"mode.{key}", lang) if head.endswith("share") else key
+        return f"{_FAMILIES[head][i]}: {name}"
     return kpi
 
 

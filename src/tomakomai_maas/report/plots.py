@@ -60,8 +60,10 @@ HEADLINE_KPIS = ("served_share", "boardings", "wait_mean_min", "journey_mean_min
 _PALETTE = ("#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2",
             "#7f7f7f", "#bcbd22", "#17becf")
 _STOP_COLOUR = "#08306b"
-_MODE_COLOURS = {"pt": "#1f77b4", "walk": "#9e9e9e", "drt": "#ff7f0e", "car": "#d62728",
-                 "bike": "#2ca02c", "taxi": "#9467bd"}
+_MODE_COLOURS = {"pt": "#1f77b4", "bus": "#1f77b4", "av_bus": "#17becf", "walk": "#9e9e9e",
+                 "drt": "#ff7f0e", "car": "#d62728", "car_driver": "#d62728",
+                 "car_passenger": "#f4a6a6", "bike": "#2ca02c", "taxi": "#9467bd"}
+_OTHER_MODE_COLOURS = ("#8c564b", "#e377c2", "#bcbd22", "#7f7f7f")  # never a mode's colour
 
 
 def scenario_colours(labels: Sequence[str]) -> dict[str, str]:
@@ -158,9 +160,10 @@ def plot_wait_cdf(cdfs: Mapping[str, pd.DataFrame], *, lang: str = "ja",
 
 
 def _hourly(frames: Mapping[str, pd.DataFrame], col: str, *, ylabel: str, title: str,
-            ax: Axes | None, band: bool) -> tuple[Figure, Axes]:
+            ax: Axes | None, band: bool, lang: str = "ja") -> tuple[Figure, Axes]:
     fig, ax = _new(ax)
     colours = scenario_colours(list(frames))
+    shaded = False
     for label, df in frames.items():
         if not len(df):
             continue
@@ -171,8 +174,15 @@ def _hourly(frames: Mapping[str, pd.DataFrame], col: str, *, ylabel: str, title:
             lo, hi = df["ci_low"].to_numpy(float), df["ci_high"].to_numpy(float)
             ok = np.isfinite(lo) & np.isfinite(hi)
             if ok.any():
-                ax.fill_between(h[ok], lo[ok], hi[ok], color=colours[label], alpha=0.15,
-                                linewidth=0)
+                ax.fill_between(h[ok], np.maximum(lo[ok], 0.0), hi[ok], color=colours[label],
+                                alpha=0.15, linewidth=0)
+                shaded = True
+    if shaded:  # say what the shading is
+        from matplotlib.patches import Patch
+
+        ax.add_artist(ax.legend(handles=[Patch(color="#999999", alpha=0.3,
+                                               label=text("ci95_band", lang))],
+                                loc="upper left", fontsize=8, frameon=False))
     ax.set_ylabel(ylabel)
     ax.set_title(title)
     ax.set_xticks(range(0, 25, 2))
@@ -189,7 +199,7 @@ def plot_boardings_by_hour(by_hour: Mapping[str, pd.DataFrame], *, lang: str = "
     """Mean ``boardings`` per ``hour``, one line per scenario (shaded CI when ``band``)."""
     check_lang(lang)
     fig, ax = _hourly(by_hour, "boardings", ylabel=text("boardings_per_hour", lang),
-                      title=text("boardings_by_hour", lang), ax=ax, band=band)
+                      title=text("boardings_by_hour", lang), ax=ax, band=band, lang=lang)
     ax.set_xlabel(text("hour", lang))
     return fig, ax
 
@@ -199,7 +209,7 @@ def plot_occupancy(occupancy: Mapping[str, pd.DataFrame], *, lang: str = "ja",
     """``mean_load`` of departing vehicles per ``hour``, one line per scenario."""
     check_lang(lang)
     fig, ax = _hourly(occupancy, "mean_load", ylabel=text("mean_load", lang),
-                      title=text("occupancy", lang), ax=ax, band=False)
+                      title=text("occupancy", lang), ax=ax, band=False, lang=lang)
     ax.set_xlabel(text("hour", lang))
     return fig, ax
 
@@ -214,6 +224,8 @@ def plot_mode_shares(shares: Mapping[str, pd.DataFrame], *, lang: str = "ja",
         modes += [m for m in df["mode"].astype(str) if m not in modes]
     labels = list(shares)
     y = np.arange(len(labels))[::-1]
+    others = iter(_OTHER_MODE_COLOURS * (len(modes) + 1))
+    colour = {m: _MODE_COLOURS.get(m) or next(others) for m in modes}
     for m in modes:
         widths, lefts = [], []
         for lab in labels:
@@ -221,7 +233,7 @@ def plot_mode_shares(shares: Mapping[str, pd.DataFrame], *, lang: str = "ja",
             prior = [mm for mm in modes[:modes.index(m)] if mm in df.index]
             lefts.append(float(df.loc[prior, "share"].sum()) if prior else 0.0)
             widths.append(float(df.at[m, "share"]) if m in df.index else 0.0)
-        ax.barh(y, widths, left=lefts, color=_MODE_COLOURS.get(m, None), height=0.6,
+        ax.barh(y, widths, left=lefts, color=colour[m], height=0.6,
                 label=text(f"mode.{m}", lang), edgecolor="white")
         for yi, w, left in zip(y, widths, lefts, strict=True):
             if w >= 0.06:
