@@ -249,3 +249,19 @@ def test_travel_time_differences_only_between_equal_reach() -> None:
     assert access_delta_shown(long, "b", "all", "tt_y_min")
     assert access_delta_shown(long, "b", "all", "covered_500m_share")
     assert not access_delta_shown(long, "b", "all", "reach_y_share")  # no change
+
+
+def test_other_demand_is_flagged_and_same_demand_is_not(cheap: Path) -> None:
+    a = load_scenario(cheap)
+    more = load_scenario(cheap, ["name=more_demand", "demand.scale=2"])
+    slow = load_scenario(cheap, ["name=slow", "operations.dwell_per_boarding_s=12"])
+    comp = mc.compare([a, more, slow], replications=2, workers=1)
+    (c,) = comp.cautions  # the dwell change keeps demand; doubling it does not
+    assert c["scenario"] == "more_demand" and c["kpi"] == "travellers"
+    assert c["value"] == pytest.approx(2 * c["baseline_value"], rel=0.3)
+    assert not c["study_area"]
+    from tomakomai_maas.report.comparison import caution_texts, markdown_tables
+
+    (text_en,) = caution_texts(comp, "en")
+    assert text_en.startswith("more_demand models other demand than the baseline av_line_test")
+    assert markdown_tables(comp, lang="ja").startswith("> **注意**: more_demand は基準")

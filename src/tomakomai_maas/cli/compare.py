@@ -125,4 +125,7 @@ def format_comparison(comp: Any) -> str:
     for k, cells in rows:
         lines.append(f"  {k:<20}" + "".join(f"  {c:>{w}}" for c, w in zip(cells, widths,
                                                                           strict=True)))
+    from tomakomai_maas.report.comparison import caution_texts
+
+    lines += [f"caution: {c}" for c in caution_texts(comp, "en")]
     return "\n".join(lines)

@@ -65,6 +65,7 @@ __all__ = [
     "scenario_changes",
     "accessibility_comparison",
     "ACCESS_COLUMNS",
+    "demand_cautions",
     "diff_resolved",
     "cost_kpi",
     "wait_cdf",
@@ -147,6 +148,11 @@ class Comparison:
         if "changes" not in self._cache:
             self._cache["changes"] = scenario_changes(self.results)
         return self._cache["changes"]
+
+    @property
+    def cautions(self) -> list[dict[str, Any]]:
+        """What makes differences mix more than the supply change: :func:`demand_cautions`."""
+        return demand_cautions(self.results)
 
     @property
     def accessibility(self) -> pd.DataFrame:
@@ -247,6 +253,47 @@ def _run_one(sc: Scenario, seeds: list[int], base_seed: int, out_dir: Path | Non
                            f"executor, got {len(cap.results)}")
     kpis = [add_derived_kpis(k) for k, _ in cap.results]
     return ScenarioResult(sc.name, sc, list(seeds), kpis, tables, cap.world, path, access)
+
+
+#: Relative difference in generated travellers above which scenarios model different demand.
+DEMAND_TOLERANCE = 0.01
+
+
+def demand_cautions(results: Sequence[ScenarioResult]) -> list[dict[str, Any]]:
+    """Scenarios whose generated demand differs from the baseline's, so their differences mix
+    demand and supply: ``{"scenario", "baseline", "kpi", "value", "baseline_value",
+    "study_area"}`` per scenario whose mean ``travellers`` (or ``requests`` without generated
+    demand) differs by more than :data:`DEMAND_TOLERANCE`; ``study_area`` says whether the
+    generated demand's ``keep_zones`` differ (the usual cause). Mode-choice levers change
+    who rides, not who travels, so they raise no caution."""
+    if len(results) < 2:
+        return []
+    base = results[0]
+
+    def demand(r: ScenarioResult) -> tuple[str, float]:
+        key = "travellers" if all("travellers" in k for k in r.kpis) else "requests"
+        vals = [float(k.get(key, math.nan)) for k in r.kpis]
+        return key, float(np.mean(vals)) if vals else math.nan
+
+    def zones(r: ScenarioResult) -> tuple[str, ...] | None:
+        gen = r.scenario.demand.generated
+        return tuple(gen.keep_zones) if gen is not None and gen.keep_zones else None
+
+    bkey, bval = demand(base)
+    out = []
+    for r in results[1:]:
+        key, val = demand(r)
+        if key != bkey:
+            continue
+        if math.isfinite(val) and math.isfinite(bval) and bval > 0 \
+                and abs(val - bval) / bval > DEMAND_TOLERANCE:
+            out.append({"scenario": r.label, "baseline": base.label, "kpi": key,
+                        "value": val, "baseline_value": bval,
+                        "study_area": zones(r) != zones(base)})
+            log.warning("%s models other demand than %s (%s %.0f vs %.0f%s): its differences "
+                        "mix demand and supply", r.label, base.label, key, val, bval,
+                        "; other study area (keep_zones)" if out[-1]["study_area"] else "")
+    return out
 
 
 #: Columns of :func:`accessibility_comparison` (long: one row per scenario × band × metric).

@@ -41,7 +41,7 @@ from tomakomai_maas.report.labels import access_label, check_lang, kpi_label, te
 from tomakomai_maas.report.outdir import remove_stale_outputs
 
 __all__ = ["write_comparison", "markdown_tables", "comparison_figures", "accessibility_rows",
-           "accessibility_note"]
+           "accessibility_note", "caution_texts"]
 
 log = logging.getLogger(__name__)
 
@@ -50,7 +50,8 @@ def markdown_tables(comp: mc.Comparison, *, lang: str = "ja") -> str:
     """The KPI table (and differences, with several scenarios) as Markdown."""
     labels = comp.labels
     kt = comp.kpi_table.set_index(["kpi", "scenario"])
-    lines = [f"# {text('kpi_table', lang)}", "",
+    lines = [*(f"> **{text('caution', lang)}**: {c}\n" for c in caution_texts(comp, lang)),
+             f"# {text('kpi_table', lang)}", "",
              f"{text('replications', lang)}: {comp.replications}, "
              f"{text('seeds', lang)}: {comp.base_seed}..{comp.base_seed + comp.replications - 1}",
              "", "| " + " | ".join([text("kpi", lang), "name", *labels]) + " |",
@@ -94,6 +95,15 @@ def markdown_tables(comp: mc.Comparison, *, lang: str = "ja") -> str:
             lines.append(f"| {band} | {metric} | " + " | ".join(
                 v + (f" ({d})" if d else "") for v, d in cells) + " |")
     return "\n".join(lines) + "\n"
+
+
+def caution_texts(comp: mc.Comparison, lang: str) -> list[str]:
+    """The comparison's cautions (:func:`~tomakomai_maas.metrics.compare.demand_cautions`)
+    as sentences."""
+    return [text("demand_caution", lang).format(
+        **{k: c[k] for k in ("scenario", "baseline", "kpi", "value", "baseline_value")},
+        area=text("other_study_area", lang) if c["study_area"] else "")
+        for c in comp.cautions]
 
 
 def accessibility_rows(access: pd.DataFrame) -> pd.DataFrame:
@@ -319,7 +329,8 @@ def write_comparison(comp: mc.Comparison, out_dir: str | Path, *, lang: str = "j
                                        figures=figures, lang=lang, meta=meta,
                                        observed=observed,
                                        accessibility=accessibility_rows(access),
-                                       accessibility_note=accessibility_note(comp, lang))
+                                       accessibility_note=accessibility_note(comp, lang),
+                                       cautions=caution_texts(comp, lang))
     (out / "report.html").write_text(html_text, encoding="utf-8")
     paths["report.html"] = out / "report.html"
     write_json(out / "comparison.json", {

@@ -56,6 +56,7 @@ figcaption { color: #444; font-size: .9em; }
 .swatch { display: inline-block; width: .9em; height: .9em; margin-right: .4em;
           vertical-align: -0.1em; border-radius: 2px; }
 ul.assumptions li { margin-bottom: .3em; }
+div.caution { border: 2px solid #d08700; background: #fff8e6; padding: .4em .8em; margin: 1em 0; }
 """
 
 
@@ -299,7 +300,8 @@ def render_comparison_html(*, scenarios: Sequence[ScenarioInfo], kpi_table: pd.D
                            max_change_rows: int = 300,
                            observed: pd.DataFrame | None = None,
                            accessibility: pd.DataFrame | None = None,
-                           accessibility_note: str = "") -> str:
+                           accessibility_note: str = "",
+                           cautions: Sequence[str] = ()) -> str:
     """The report as one HTML string (UTF-8, no external references).
 
     Args:
@@ -309,6 +311,7 @@ def render_comparison_html(*, scenarios: Sequence[ScenarioInfo], kpi_table: pd.D
         meta: shown as a small key/value list (e.g. seeds, replications, version).
         observed: :func:`tomakomai_maas.metrics.observed.observed_vs_simulated`; shown as
             the first table when it has rows.
+        cautions: sentences shown in a box at the top (e.g. scenarios with other demand).
         accessibility: rows of :func:`tomakomai_maas.metrics.compare.accessibility_comparison`
             to show (long: scenario, band, metric, value, delta), with
             ``accessibility_note`` explaining the method.
@@ -326,6 +329,9 @@ def render_comparison_html(*, scenarios: Sequence[ScenarioInfo], kpi_table: pd.D
     if meta:
         parts.append("<p class='note'>" + " · ".join(
             f"{_e(k)}: {_e(v)}" for k, v in meta.items()) + "</p>")
+    if cautions:
+        parts.append(f"<div class='caution'><b>{_e(text('caution', lang))}</b><ul>"
+                     + "".join(f"<li>{_e(c)}</li>" for c in cautions) + "</ul></div>")
     if observed is not None and len(observed):
         parts.append(_observed_html(observed, lang))
     parts.append(f"<h2>{_e(text('scenario', lang))}</h2><table class='scenarios'><thead><tr>"

@@ -194,6 +194,13 @@ TEXT: dict[str, tuple[str, str]] = {
     "mean": ("平均", "mean"),
     "ci95": ("95%信頼区間", "95% CI"),
     "ci95_band": ("網掛け: 95%信頼区間", "shaded: 95% CI"),
+    "caution": ("注意", "Caution"),
+    "demand_caution": (
+        "{scenario} は基準 {baseline} と異なる需要を扱っています ({kpi}: {value:,.0f} 対 "
+        "{baseline_value:,.0f}{area})。差には需要の違いと交通サービスの違いが混ざっています。",
+        "{scenario} models other demand than the baseline {baseline} ({kpi}: {value:,.0f} vs "
+        "{baseline_value:,.0f}{area}); its differences mix demand and supply."),
+    "other_study_area": ("、対象ゾーン (keep_zones) が異なる", "; another study area (keep_zones)"),
     "diff_colours": ("太字は有意な差。青は改善、赤は悪化 (良し悪しが決まらない指標は色なし)。",
                      "Bold: significant. Blue: better, red: worse (no colour where no direction "
                      "is better)."),
