@@ -104,6 +104,13 @@ def test_geojson_folder_via_cli(run_dir, cache, tmp_path, capsys):
     assert main(["export-gis", str(run_dir), "-o", str(out), "--no-zones",
                  "--cache-dir", str(cache)]) == 0
     assert not [p for p in tmp_path.iterdir() if p.name.startswith(".")]
+    assert out.stat().st_mode & 0o755 == 0o755  # a normal folder, not mkdtemp's private one
+    # "-o flows.geojson" writes the folder "flows" (one GeoJSON file per layer)
+    assert main(["export-gis", str(run_dir), "-o", str(tmp_path / "flows.geojson"),
+                 "--no-zones", "--cache-dir", str(cache)]) == 0
+    assert f"written: {tmp_path / 'flows'}" in capsys.readouterr().out
+    assert (tmp_path / "flows" / "stops.geojson").is_file()
+    assert not (tmp_path / "flows.geojson").exists()
 
 
 def test_drt_areas_layer(run_dir, cache, tmp_path):

@@ -50,5 +50,11 @@ def _cmd_export(args: argparse.Namespace) -> int:
                         access_config=access, cache_dir=args.cache_dir)
     for name, n in counts.items():
         sys.stdout.write(f"{name:20s} {n:6d} features\n")
-    sys.stdout.write(f"written: {args.output}\n")
+    written = args.output
+    if (args.fmt or ("gpkg" if args.output.suffix.lower() == ".gpkg" else "geojson")) \
+            == "geojson":
+        from tomakomai_maas.report.gis import geojson_folder
+
+        written = geojson_folder(args.output)
+    sys.stdout.write(f"written: {written}\n")
     return 0

@@ -91,6 +91,7 @@ __all__ = [
     "drt_areas_from_scenario",
     "edge_flows",
     "gis_layers",
+    "geojson_folder",
     "write_layers",
     "export_gis",
 ]
@@ -538,10 +539,18 @@ def gis_layers(run: RunData, *, zones: pd.DataFrame | str | os.PathLike[str] | b
     return layers
 
 
+def geojson_folder(output: str | os.PathLike[str]) -> Path:
+    """The folder GeoJSON layers go to: ``output`` without a ``.geojson`` suffix (``-o
+    flows.geojson`` writes ``flows/<layer>.geojson``; one GeoJSON file holds one layer)."""
+    out = Path(output)
+    return out.with_suffix("") if out.suffix.lower() == ".geojson" else out
+
+
 def write_layers(layers: Mapping[str, Any], output: str | os.PathLike[str], *,
                  fmt: str = "gpkg") -> Path:
-    """Write layers to a GeoPackage (one layer each) or a folder of GeoJSON files,
-    atomically (temporary sibling, then rename)."""
+    """Write layers to a GeoPackage (one layer each) or a folder of GeoJSON files
+    (:func:`geojson_folder`), atomically (temporary sibling, then rename); returns the path
+    written."""
     out = Path(output)
     if fmt not in ("gpkg", "geojson"):
         raise ValueError(f"format must be 'gpkg' or 'geojson', got {fmt!r}")
@@ -560,7 +569,11 @@ def write_layers(layers: Mapping[str, Any], output: str | os.PathLike[str], *,
         finally:
             tmp.unlink(missing_ok=True)
         return out
+    out = geojson_folder(out)
     tmpdir = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
+    umask = os.umask(0)
+    os.umask(umask)
+    tmpdir.chmod(0o777 & ~umask)  # mkdtemp makes it private; a results folder is not
     try:
         for name, gdf in layers.items():
             gdf.to_file(tmpdir / f"{name}.geojson", driver="GeoJSON")
