@@ -500,6 +500,10 @@ def plot_sweep(sweep_table: pd.DataFrame, kpi: str, x: str, *, group: str | None
                         ecolor=c, capsize=4, elinewidth=1.1)
     if not numeric:
         ax.set_xticks([pos[v] for v in xs_all], [str(v) for v in xs_all])
+    elif all(float(v).is_integer() for v in xs_all):  # fleet sizes etc.: whole-number ticks
+        from matplotlib.ticker import MaxNLocator
+
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
     ax.set_xlabel(x)
     ax.set_ylabel(kpi_label(kpi, lang))
     ax.set_title(f"{text('sweep', lang)}: {kpi_label(kpi, lang)}", fontsize=10)
