@@ -62,6 +62,14 @@ def load_scenario(path: str | os.PathLike[str], overrides: Iterable[str] = ()) -
 
 
 def _read_yaml_mapping(path: Path) -> dict[str, Any]:
+    if path.is_dir():
+        found = sorted(p.name for p in path.iterdir()
+                       if p.suffix in (".yaml", ".yml") and p.is_file())
+        listing = (f"; scenario files in it: {', '.join(found[:5])}"
+                   + (f" (+{len(found) - 5} more)" if len(found) > 5 else "")) if found else ""
+        example = path / found[0] if found else path / "<scenario>.yaml"
+        raise ScenarioError(f"{path}: is a folder, not a scenario file; give a .yaml file, "
+                            f"e.g. {example}{listing}")
     if not path.is_file():
         hint = ""
         if path.parent.is_dir():
