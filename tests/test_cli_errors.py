@@ -349,3 +349,39 @@ def test_exit_codes_are_consistent(cheap: Path, tmp_path: Path,
     assert main(["check", str(tmp_path), "--against", str(tmp_path / "g.json")]) == \
         EXIT_BAD_INPUT
     capsys.readouterr()
+
+
+def test_a_server_that_is_not_a_dask_scheduler(monkeypatch: pytest.MonkeyPatch) -> None:
+    pytest.importorskip("distributed")
+    import threading
+
+    from tomakomai_maas.executors import DaskExecutor
+
+    server = socket.socket()
+    server.bind(("127.0.0.1", 0))
+    server.listen(4)
+    stop = threading.Event()
+
+    def serve() -> None:  # accepts, answers with bytes that are no Dask message, waits
+        conns = []
+        server.settimeout(0.2)
+        while not stop.is_set():
+            try:
+                conn, _ = server.accept()
+            except OSError:
+                continue
+            conn.sendall(b"\xff" * 64)
+            conns.append(conn)
+        for c in conns:
+            c.close()
+
+    t = threading.Thread(target=serve, daemon=True)
+    t.start()
+    address = f"tcp://127.0.0.1:{server.getsockname()[1]}"
+    try:
+        with pytest.raises(TomakomaiError, match=r"not a Dask scheduler|cannot reach"):
+            DaskExecutor(address, timeout_s=3)
+    finally:
+        stop.set()
+        t.join(2)
+        server.close()

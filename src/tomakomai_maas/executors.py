@@ -166,6 +166,11 @@ class DaskExecutor(Executor):
             except OSError as exc:
                 raise TomakomaiError(f"cannot reach the Dask scheduler at {address}: {exc}"
                                      ) from exc
+            except Exception as exc:  # it accepted the connection but did not speak Dask
+                raise TomakomaiError(
+                    f"--scheduler {address}: something answers there but it is not a Dask "
+                    f"scheduler ({type(exc).__name__}: {str(exc)[:120]}); check the port "
+                    "(a scheduler listens on 8786 by default)") from exc
         self.client = client
 
     def map(self, fn: Callable[..., R], jobs: Sequence[tuple[Any, ...]], *,
