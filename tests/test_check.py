@@ -165,6 +165,33 @@ def test_cli_update_then_check(two_runs: dict[str, Path], tmp_path: Path,
     assert "--seed 11" in capsys.readouterr().err
 
 
+def test_cli_says_which_run_and_a_different_scenario_up_front(
+        two_runs: dict[str, Path], tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    golden = tmp_path / "g.json"
+    golden.write_text(json.dumps({"kpis": {}, "overrides": ['service.end_time="12:00"'],
+                                  "scenario_file": "scenarios/av line.yaml"}))
+    assert main(["check", str(two_runs["a"]), "--against", str(golden), "--update"]) == 0
+    capsys.readouterr()
+    # the runs were made with the scenario's own window (17:30): the golden says 12:00
+    g = json.loads(golden.read_text())
+    g["resolved_scenario"]["service"]["end_time"] = "12:00"
+    golden.write_text(json.dumps(g))
+    folder = two_runs["b"].parent
+    main(["check", str(folder), "--against", str(golden)])
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0] == f"checking run {two_runs['b']} (the newest of 3 run(s) in {folder})"
+    assert lines[1].startswith(f"warning: the run's scenario differs from the one {golden} "
+                               "was made with in 1 field(s) (golden -> run): "
+                               "service.end_time: '12:00' -> '17:30'")
+    # the command CI runs for this golden: its scenario, seed, check replications, --set
+    assert lines[3] == ("  tomakomai-maas run 'scenarios/av line.yaml' --seed 11 -r 5 "
+                        "--set 'service.end_time=\"12:00\"'")
+    assert lines[4].startswith("av_line_test: ")  # then the KPI table
+    # a run folder given directly is named too, without the "newest" remark
+    main(["check", str(two_runs["a"]), "--against", str(golden)])
+    assert capsys.readouterr().out.splitlines()[0] == f"checking run {two_runs['a']}"
+
+
 def test_cli_errors(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["check", str(tmp_path), "--against", str(tmp_path / "g.json")]) == 2
     assert "no summary.json" in capsys.readouterr().err

@@ -65,7 +65,9 @@ def test_bad_input_exits_2_with_message_and_keeps_earlier_results(
         "vehicle_type: av_arma_2023", "vehicle_type: av_arma_2032"), encoding="utf-8")
     (tmp_path / "gtfs").symlink_to(ROOT / "gtfs")
     capsys.readouterr()
-    assert main(["-q", "run", str(bad), *SHORT, "-o", str(tmp_path), "--run-id", "good"]) == 2
+    # even told to replace the good run (--force), a failing run leaves it alone
+    assert main(["-q", "run", str(bad), *SHORT, "-o", str(tmp_path), "--run-id", "good",
+                 "--force"]) == 2
     err = capsys.readouterr().err
     assert "lines[0].vehicle_type: unknown vehicle type 'av_arma_2032' (did you mean " \
            "'av_arma_2023'?)" in err

@@ -37,3 +37,33 @@ def test_gtfs_info_on_missing_feed_exits_2(tmp_path: Path,
                                            capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["gtfs", "info", str(tmp_path / "nope")]) == 2
     assert "no such file or folder" in capsys.readouterr().err
+
+
+def _drop_column(feed: Path, table: str, column: str) -> None:
+    import csv
+
+    path = feed / f"{table}.txt"
+    with path.open(encoding="utf-8-sig", newline="") as f:
+        rows = list(csv.reader(f))
+    i = rows[0].index(column)
+    with path.open("w", encoding="utf-8", newline="") as f:
+        csv.writer(f).writerows([r[:i] + r[i + 1:] for r in rows])
+
+
+@pytest.mark.parametrize("table,column", [
+    ("stop_times", "departure_time"), ("stop_times", "arrival_time"),
+    ("stop_times", "trip_id"), ("stops", "stop_id"), ("trips", "trip_id"),
+    ("routes", "route_id"), ("calendar", "start_date"), ("calendar", "service_id"),
+])
+def test_missing_column_is_one_problem_not_one_per_row(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str], table: str, column: str) -> None:
+    # every row of the fixture has a value in these columns, so a per-row check of the absent
+    # column (blank first/last time, unknown id, ...) could only repeat the missing column
+    bad = tmp_path / "feed"
+    shutil.copytree(FIXTURE, bad)
+    _drop_column(bad, table, column)
+    assert main(["gtfs", "validate", str(bad)]) == 1
+    err = capsys.readouterr().err
+    assert f"{table}.txt: required column '{column}' is missing; columns present:" in err
+    assert "has 1 problem(s)" in err
+    assert "line " not in err and "Traceback" not in err

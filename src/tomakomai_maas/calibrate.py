@@ -123,7 +123,7 @@ def calendar_strata(sc: Any) -> list[Stratum]:
         return [Stratum("day", 1.0)]
     days = cal.operating_days()
     if not days:
-        raise ScenarioError(f"{sc.source_file or sc.name}: service.calendar has no operating "
+        raise ScenarioError(f"{sc.label}: service.calendar has no operating "
                             "days")
     wd = [d for d in days if d.weekday() < 5]
     we = [d for d in days if d.weekday() >= 5]
@@ -146,8 +146,8 @@ def with_values(sc: Any, values: Mapping[str, float]) -> Any:
         return sc
     data = sc.model_dump(mode="json")
     data = apply_overrides(data, [f"{k}={float(v)!r}" for k, v in values.items()],
-                           source=str(sc.source_file or sc.name))
-    return scenario_from_dict(data, source=sc.source_file)
+                           source=sc.label)
+    return scenario_from_dict(data, source=sc.source_file, label=sc.label)
 
 
 class Evaluator:

@@ -16,6 +16,7 @@ __all__ = [
     "DispatchError",
     "SimulationError",
     "CheckFailed",
+    "OutputError",
 ]
 
 
@@ -51,3 +52,8 @@ class SimulationError(TomakomaiError):
 
 class CheckFailed(TomakomaiError):
     """A regression check found KPIs outside their tolerance band."""
+
+
+class OutputError(TomakomaiError):
+    """Results cannot be written where asked (the output folder is a file, a run id is taken,
+    ...). Nothing already written is touched."""

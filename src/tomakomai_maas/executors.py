@@ -42,6 +42,8 @@ __all__ = [
     "LocalExecutor",
     "DaskExecutor",
     "get_executor",
+    "probe_scheduler",
+    "PROBE_TIMEOUT_S",
     "ProgressFn",
 ]
 
@@ -153,11 +155,22 @@ class DaskExecutor(Executor):
         self.address = address
         self._own = client is None
         if client is None:
+            reason = probe_scheduler(str(address), timeout_s=min(timeout_s, PROBE_TIMEOUT_S))
+            if reason is not None:
+                raise TomakomaiError(
+                    f"--scheduler {address}: cannot reach the Dask scheduler ({reason}); start "
+                    "one there ('dask scheduler' and 'dask worker <address>'), check the host "
+                    "and port, or leave --scheduler out to run on local processes (-j N)")
             try:
                 client = Client(address, timeout=timeout_s)
             except OSError as exc:
                 raise TomakomaiError(f"cannot reach the Dask scheduler at {address}: {exc}"
                                      ) from exc
+            except Exception as exc:  # it accepted the connection but did not speak Dask
+                raise TomakomaiError(
+                    f"--scheduler {address}: something answers there but it is not a Dask "
+                    f"scheduler ({type(exc).__name__}: {str(exc)[:120]}); check the port "
+                    "(a scheduler listens on 8786 by default)") from exc
         self.client = client
 
     def map(self, fn: Callable[..., R], jobs: Sequence[tuple[Any, ...]], *,
@@ -198,6 +211,46 @@ class DaskExecutor(Executor):
         return f"DaskExecutor({self.address or self.client!r})"
 
 
+#: Seconds a TCP connection to a Dask scheduler may take before it counts as unreachable
+#: (a reachable scheduler answers within milliseconds; Dask's own time-out is 30 s).
+PROBE_TIMEOUT_S = 3.0
+
+
+def probe_scheduler(address: str, *, timeout_s: float = PROBE_TIMEOUT_S) -> str | None:
+    """Open (and close) a plain TCP connection to a ``tcp://HOST:PORT`` scheduler address.
+
+    Returns ``None`` when it connects, else a short reason ("connection refused", "no answer
+    within 3 s", ...). DNS lookup included in the time limit; like the OpenStreetMap probe of
+    :mod:`tomakomai_maas.network.online`, so an unreachable cluster fails in seconds.
+    """
+    import socket
+    import threading
+    from urllib.parse import urlparse
+
+    try:
+        parsed = urlparse(address)
+        host, port = parsed.hostname, parsed.port
+    except ValueError as exc:
+        return f"bad address: {exc}"
+    if not host or port is None:
+        return "the address needs a host and a port, e.g. tcp://10.0.0.5:8786"
+    outcome: dict[str, str | None] = {}
+
+    def attempt() -> None:
+        try:
+            with socket.create_connection((host, port), timeout=timeout_s):
+                outcome["reason"] = None
+        except OSError as exc:
+            outcome["reason"] = exc.strerror or type(exc).__name__
+
+    t = threading.Thread(target=attempt, name="tomakomai-maas-dask-probe", daemon=True)
+    t.start()
+    t.join(timeout_s + 0.5)
+    if "reason" not in outcome:
+        return f"no answer within {timeout_s:g} s"
+    return outcome["reason"]
+
+
 def _collect(futures: list[Any], progress: ProgressFn | None) -> list[Any]:
     from concurrent.futures import as_completed
 
@@ -222,12 +275,16 @@ def get_executor(*, scheduler: str | None = None, workers: int | None = None) ->
     ``scheduler`` (``tcp://HOST:PORT``) → :class:`DaskExecutor`; ``workers == 1`` →
     :class:`SerialExecutor`; otherwise :class:`LocalExecutor` with ``workers`` processes.
     """
+    if workers is not None and workers < 1:
+        raise TomakomaiError(f"--workers must be >= 1, got {workers}")
+    if scheduler and workers is not None:
+        raise TomakomaiError(f"give either -j/--workers (local processes) or --scheduler (a "
+                             f"Dask cluster), not both (got -j {workers} and --scheduler "
+                             f"{scheduler})")
     if scheduler:
         if "://" not in scheduler:
             raise TomakomaiError(f"--scheduler must look like tcp://HOST:PORT, got {scheduler!r}")
         return DaskExecutor(scheduler)
-    if workers is not None and workers < 1:
-        raise TomakomaiError(f"--workers must be >= 1, got {workers}")
     if workers == 1:
         return SerialExecutor()
     return LocalExecutor(workers)

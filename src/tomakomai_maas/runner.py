@@ -16,11 +16,17 @@ Results go to ``<output.dir>/<scenario>/<run-id>/``::
 Everything is written into a temporary sibling folder and renamed at the end, so a failed run
 never leaves half a result and never overwrites a good one (a failed run leaves
 ``<run-id>.failed/manifest.json`` with the error).
+
+Run ids: the default is the start time (``20250131-143000``); when that folder exists (or a
+run started in the same second is still writing it) ``-2``, ``-3``, ... is appended, so
+every run gets its own folder. An explicit ``run_id`` that exists already is an error unless
+``force=True`` (then the new result replaces it, still atomically, at the end).
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 import json
 import logging
 import math
@@ -40,6 +46,7 @@ from typing import Any
 import pandas as pd
 import yaml
 
+from tomakomai_maas.errors import OutputError
 from tomakomai_maas.metrics.access import (
     accessibility_json,
     accessibility_summary,
@@ -117,26 +124,27 @@ def simulate_replications(world: World, seeds: Sequence[int], *, workers: int | 
 def run(sc: Scenario, *, replications: int | None = None, seed: int | None = None,
         out_root: Path | None = None, run_id: str | None = None, workers: int | None = None,
         cache_dir: Path | None = None, write_tables: bool = True,
-        progress: Callable[[int, int], None] | None = None, executor: Any = None) -> RunOutput:
+        progress: Callable[[int, int], None] | None = None, executor: Any = None,
+        force: bool = False) -> RunOutput:
     """Build, simulate and write one scenario run; returns the run folder and summary.
 
-    ``executor``: see :func:`simulate_replications`.
+    ``executor``: see :func:`simulate_replications`. ``run_id``: the run folder's name
+    (default: the start time, made unique); ``force``: replace an existing run of that id
+    (otherwise an :class:`~tomakomai_maas.errors.OutputError`, before anything runs).
     """
     t0 = time.perf_counter()
     n = int(replications if replications is not None else sc.replications)
     base_seed = int(seed if seed is not None else sc.seed)
     seeds = [replication_seed(base_seed, i) for i in range(n)]
     root = Path(out_root if out_root is not None else sc.output.dir) / sc.name
-    rid = run_id or dt.datetime.now().strftime("%Y%m%d-%H%M%S")
+    rid, tmp = _reserve_run_dir(root, run_id, force=force)
     final = root / rid
-    tmp = root / f".{rid}.tmp-{os.getpid()}"
     manifest: dict[str, Any] = {
         "scenario": sc.name, "run_id": rid, "seed": base_seed, "replication_seeds": seeds,
         "started": dt.datetime.now().astimezone().isoformat(timespec="seconds"),
         "versions": _versions(), "git_commit": _git_commit(), "platform": platform.platform(),
         "python": platform.python_version(), "resolved_scenario": resolved_dict(sc),
     }
-    tmp.mkdir(parents=True, exist_ok=True)
     try:
         ctx = BuildContext()
         world = build(sc, cache_dir=cache_dir, context=ctx)
@@ -180,13 +188,17 @@ def run(sc: Scenario, *, replications: int | None = None, seed: int | None = Non
         write_json(failed / "manifest.json", manifest)
         shutil.rmtree(tmp, ignore_errors=True)
         raise
-    if final.exists():
+    if final.exists() and force:
         old = root / f".{rid}.old-{os.getpid()}"
         final.rename(old)
         tmp.rename(final)
         shutil.rmtree(old, ignore_errors=True)
     else:
-        tmp.rename(final)
+        try:
+            tmp.rename(final)
+        except OSError as exc:  # another run of the same id finished first
+            raise OutputError(f"{final} was written by another run while this one ran; this "
+                              f"run's results are kept in {tmp}") from exc
     log.info("wrote %s", final)
     return RunOutput(final, summary, tables, access)
 
@@ -273,3 +285,56 @@ def _git_commit() -> str | None:
     except (OSError, subprocess.SubprocessError):
         return None
     return res.stdout.strip() or None if res.returncode == 0 else None
+
+
+_RUN_ID_HELP = ("a run id is a folder name: no '/' and not starting with '.'")
+
+
+def _reserve_run_dir(root: Path, run_id: str | None, *, force: bool) -> tuple[str, Path]:
+    """The run id and its new temporary folder under ``root`` (see the module docstring).
+
+    Auto ids are reserved by creating ``.<id>.tmp`` (atomic: of two runs started in the same
+    second, the second finds it and takes ``<id>-2``); an id whose run or failed run exists
+    is skipped, so nothing already written is replaced.
+    """
+    _make_results_root(root)
+    if run_id is not None:
+        if (not run_id.strip() or "/" in run_id or os.sep in run_id
+                or run_id.startswith(".")):
+            raise OutputError(f"run id {run_id!r}: {_RUN_ID_HELP}")
+        final = root / run_id
+        if final.exists() and not force:
+            raise OutputError(
+                f"run id {run_id!r}: {final} exists already (an earlier run); choose another "
+                "--run-id, leave it out for a new timestamped folder, or add --force to "
+                "replace that run")
+        tmp = root / f".{run_id}.tmp-{os.getpid()}"
+        tmp.mkdir(exist_ok=True)
+        return run_id, tmp
+    stamp = dt.datetime.now().strftime("%Y%m%d-%H%M%S")
+    for k in itertools.count(1):
+        rid = stamp if k == 1 else f"{stamp}-{k}"
+        if (root / rid).exists() or (root / f"{rid}.failed").exists():
+            continue
+        tmp = root / f".{rid}.tmp"
+        try:
+            tmp.mkdir()
+        except FileExistsError:  # a run started in the same second is writing it
+            continue
+        return rid, tmp
+    raise AssertionError("unreachable")  # pragma: no cover
+
+
+def _make_results_root(root: Path) -> None:
+    """``root`` as a folder, or an :class:`OutputError` saying which part of it is a file."""
+    try:
+        root.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        blocker = next((p for p in (root, *root.parents) if p.exists() and not p.is_dir()),
+                       None)
+        if blocker is not None:
+            raise OutputError(f"cannot write results under {root}: {blocker} is a file, not a "
+                              "folder; give a folder for the results (-o/--out, or output.dir "
+                              "in the scenario)") from exc
+        raise OutputError(f"cannot create the results folder {root}: "
+                          f"{exc.strerror or exc}") from exc

@@ -18,6 +18,7 @@ import math
 import sys
 from pathlib import Path
 
+from tomakomai_maas.cli.run import positive_int
 from tomakomai_maas.errors import ScenarioError
 
 __all__ = ["register"]
@@ -58,7 +59,7 @@ def register(sub: argparse._SubParsersAction) -> None:
                    help="scenario to predict with the fitted values: kpi=..., days=...")
     p.add_argument("-r", "--replications", type=int, default=20)
     p.add_argument("--seed", type=int, default=None)
-    p.add_argument("-j", "--workers", type=int, default=1,
+    p.add_argument("-j", "--workers", type=positive_int, default=1, metavar="N",
                    help="processes used to draw the replications' demand")
     p.add_argument("--bootstrap", type=int, default=2000, help="bootstrap resamples")
     p.add_argument("--xtol", type=float, default=1e-3)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import shlex
 import sys
 from pathlib import Path
 
@@ -53,6 +54,7 @@ def _cmd_check(args: argparse.Namespace) -> int:
     from tomakomai_maas.metrics import check as ck
 
     summary_path = ck.find_summary(args.run)
+    sys.stdout.write(_checking_line(args.run, summary_path) + "\n")
     if args.update:
         return _update(summary_path, args.against)
     if args.exact:
@@ -73,24 +75,72 @@ def _cmd_check(args: argparse.Namespace) -> int:
         report = ck.check_summary(summary, golden, alpha=args.alpha, variance=args.variance)
     except ValueError as exc:
         raise TomakomaiError(str(exc)) from exc
-    manifest = summary_path.parent / "manifest.json"
-    if manifest.is_file():
-        resolved = json.loads(manifest.read_text(encoding="utf-8")).get("resolved_scenario")
-        if isinstance(resolved, dict):
-            diffs = ck.scenario_differences(resolved, golden)
-            if diffs:
-                shown = "; ".join(f"{p}: {a!r} -> {b!r}" for p, a, b in diffs[:5])
-                more = f" (+{len(diffs) - 5} more)" if len(diffs) > 5 else ""
-                report.notes.append(f"the run's scenario differs from the golden's in "
-                                    f"{len(diffs)} field(s): {shown}{more}")
-    if golden.get("overrides"):
+    resolved = _resolved_scenario(summary_path)
+    # fields the golden's scenario lacks are schema fields added since, with their defaults
+    # (as in tests/test_golden_scenarios.py): the KPI check decides whether they matter
+    diffs = (ck.scenario_differences(resolved, golden, ignore_new_fields=True)
+             if resolved is not None else [])
+    if diffs:
+        # said before the table: every verdict below compares different settings
+        shown = "; ".join(f"{p}: {_short(a)} -> {_short(b)}" for p, a, b in diffs[:5])
+        more = f" (+{len(diffs) - 5} more)" if len(diffs) > 5 else ""
+        sys.stdout.write(
+            f"warning: the run's scenario differs from the one {args.against} was made with "
+            f"in {len(diffs)} field(s) (golden -> run): {shown}{more}\n"
+            f"  the KPIs below compare different settings; to run with the golden's settings:"
+            f"\n  {reproduce_command(golden, resolved)}\n")
+        report.notes.append(f"the run's scenario differs from the golden's in "
+                            f"{len(diffs)} field(s): {shown}{more}")
+    elif golden.get("overrides"):
         report.notes.append("golden made with " + " ".join(
-            f"--set '{o}'" for o in golden["overrides"]))
+            f"--set {shlex.quote(o)}" for o in golden["overrides"]))
     sys.stdout.write(ck.format_report(report, show=args.show) + "\n")
     if args.json:
         args.json.write_text(json.dumps(report.as_dict(), indent=2, ensure_ascii=False,
                                         default=str) + "\n", encoding="utf-8")
     return 0 if report.passed else 1
+
+
+def _checking_line(given: Path, summary_path: Path) -> str:
+    """``checking run <folder>``, saying when the newest run of a results folder was picked."""
+    run_dir = summary_path.parent
+    if given.is_file() or (given / "summary.json").is_file():
+        return f"checking run {run_dir}"
+    others = sum(1 for d in given.iterdir() if d.is_dir() and not d.name.startswith(".")
+                 and (d / "summary.json").is_file())
+    return f"checking run {run_dir} (the newest of {others} run(s) in {given})"
+
+
+def _short(value: object, limit: int = 40) -> str:
+    text = repr(value)
+    return text if len(text) <= limit else text[:limit - 3] + "..."
+
+
+def _resolved_scenario(summary_path: Path) -> dict | None:  # type: ignore[type-arg]
+    manifest = summary_path.parent / "manifest.json"
+    if not manifest.is_file():
+        return None
+    try:
+        resolved = json.loads(manifest.read_text(encoding="utf-8")).get("resolved_scenario")
+    except (OSError, json.JSONDecodeError, AttributeError):
+        return None
+    return resolved if isinstance(resolved, dict) else None
+
+
+def reproduce_command(golden: dict, resolved: dict | None = None) -> str:  # type: ignore[type-arg]
+    """The ``tomakomai-maas run`` command with the golden's scenario file, seed, replications
+    (``check_replications``) and ``--set`` overrides: what CI runs to check this golden."""
+    scenario = golden.get("scenario_file") or (resolved or {}).get("source_file") \
+        or "SCENARIO.yaml"
+    parts = ["tomakomai-maas", "run", shlex.quote(str(scenario))]
+    if golden.get("seed") is not None:
+        parts += ["--seed", str(golden["seed"])]
+    reps = golden.get("check_replications") or golden.get("replications")
+    if reps:
+        parts += ["-r", str(reps)]
+    for o in golden.get("overrides", []):
+        parts += ["--set", shlex.quote(str(o))]
+    return " ".join(parts)
 
 
 def _update(summary_path: Path, golden_path: Path) -> int:

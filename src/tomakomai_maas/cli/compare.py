@@ -17,12 +17,15 @@ TERMINAL_KPIS = ("requests", "served_share", "boardings", "wait_mean_min", "jour
 
 
 def add_executor_options(p: argparse.ArgumentParser) -> None:
-    """``-j/--workers`` and ``--scheduler`` (shared by compare and sweep)."""
-    p.add_argument("-j", "--workers", type=int, default=None,
-                   help="local worker processes (default: CPU count)")
-    p.add_argument("--scheduler", default=None, metavar="tcp://HOST:PORT",
-                   help="run replications on a Dask distributed cluster "
-                        "(pip install 'tomakomai-maas[distributed]')")
+    """``-j/--workers`` or ``--scheduler`` (shared by compare and sweep; not both)."""
+    from tomakomai_maas.cli.run import positive_int
+
+    g = p.add_mutually_exclusive_group()
+    g.add_argument("-j", "--workers", type=positive_int, default=None, metavar="N",
+                   help="local worker processes (>= 1; default: CPU count)")
+    g.add_argument("--scheduler", default=None, metavar="tcp://HOST:PORT",
+                   help="run replications on a Dask distributed cluster instead of local "
+                        "processes (pip install 'tomakomai-maas[distributed]')")
 
 
 def register(sub: argparse._SubParsersAction) -> None:

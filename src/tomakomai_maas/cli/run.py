@@ -11,7 +11,8 @@ import yaml
 from tomakomai_maas.cli._progress import progress_bar
 from tomakomai_maas.errors import ScenarioError, TomakomaiError
 
-__all__ = ["register", "format_kpi_table", "HEADLINE_KPIS", "DRT_HEADLINE_KPIS"]
+__all__ = ["register", "format_kpi_table", "positive_int", "HEADLINE_KPIS",
+           "DRT_HEADLINE_KPIS"]
 
 #: KPIs shown on the terminal after a run (all KPIs are in summary.json).
 HEADLINE_KPIS = (
@@ -35,6 +36,17 @@ DRT_HEADLINE_KPIS = (
 DRT_REJECTED_PREFIX = "drt.rejected."
 
 
+def positive_int(text: str) -> int:
+    """argparse type of counts such as ``-j/--workers``: an integer >= 1."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number >= 1, got {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be >= 1, got {value}")
+    return value
+
+
 def _add_common(p: argparse.ArgumentParser) -> None:
     p.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
                    help="override a scenario field, e.g. --set operations.holding=false "
@@ -51,15 +63,21 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--seed", type=int, default=None, help="base seed (default: the scenario's)")
     p.add_argument("-o", "--out", type=Path, default=None,
                    help="results root (default: the scenario's output.dir)")
-    p.add_argument("--run-id", default=None, help="run folder name (default: a timestamp)")
-    p.add_argument("-j", "--workers", type=int, default=None,
-                   help="worker processes for replications (default: CPU count)")
+    p.add_argument("--run-id", default=None,
+                   help="run folder name (default: the start time, with -2, -3, ... appended "
+                        "when that folder exists); an existing run is replaced only with "
+                        "--force")
+    p.add_argument("--force", action="store_true",
+                   help="replace the run of the same --run-id (atomically, at the end)")
+    p.add_argument("-j", "--workers", type=positive_int, default=None, metavar="N",
+                   help="worker processes for replications (>= 1; default: CPU count)")
     p.add_argument("--no-tables", action="store_true", help="write only summary and manifest")
     p.add_argument("--quiet", dest="sub_quiet", action="store_true",
                    help="no progress bar and no KPI table (as the global -q)")
     p.set_defaults(func=_cmd_run)
 
-    v = sub.add_parser("validate", help="check scenario files without running them",
+    v = sub.add_parser("validate", help="check scenario files without running them "
+                                        "(exit 1 if any is invalid)",
                        description="Run every check a run would (schema, files, feeds, "
                                    "snapping, demand) and report all problems.")
     v.add_argument("scenarios", type=Path, nargs="+")
@@ -82,7 +100,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
     quiet = bool(args.quiet or args.sub_quiet)
     out = run(sc, replications=args.replications, seed=args.seed, out_root=args.out,
               run_id=args.run_id, workers=args.workers, write_tables=not args.no_tables,
-              progress=progress_bar("replications", quiet=quiet))
+              progress=progress_bar("replications", quiet=quiet), force=args.force)
     if not quiet:
         sys.stdout.write(format_kpi_table(out.summary) + "\n")
         sys.stdout.write(f"results: {out.path}\n")
@@ -185,7 +203,7 @@ def _cmd_validate(args: argparse.Namespace) -> int:
             sys.stdout.write(f"ok   {path}\n")
     if failed:
         sys.stderr.write(f"{failed} of {len(args.scenarios)} scenario(s) invalid\n")
-        return 2
+        return 1  # the check ran and found problems (like gtfs validate and check)
     return 0
 
 

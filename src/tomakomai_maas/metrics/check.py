@@ -213,8 +213,10 @@ def find_summary(run: str | os.PathLike[str]) -> Path:
     if (p / "summary.json").is_file():
         return p / "summary.json"
     if p.is_dir():
-        runs = sorted(d for d in p.iterdir()
-                      if d.is_dir() and not d.name.startswith(".") and (d / "summary.json").is_file())
+        # newest = last written (run ids need not sort by time: explicit --run-id, "-10")
+        runs = sorted((d for d in p.iterdir() if d.is_dir() and not d.name.startswith(".")
+                       and (d / "summary.json").is_file()),
+                      key=lambda d: ((d / "summary.json").stat().st_mtime_ns, d.name))
         if runs:
             log.info("checking the newest run in %s: %s", p, runs[-1].name)
             return runs[-1] / "summary.json"

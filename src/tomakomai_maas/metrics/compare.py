@@ -238,7 +238,8 @@ def _run_one(sc: Scenario, seeds: list[int], base_seed: int, out_dir: Path | Non
     path = None
     if out_dir is not None:
         out = run(sc, replications=len(seeds), seed=base_seed, out_root=Path(out_dir) / "runs",
-                  run_id=run_id, write_tables=write_tables, progress=progress, executor=cap)
+                  run_id=run_id, write_tables=write_tables, progress=progress, executor=cap,
+                  force=True)  # the comparison folder was checked (report/outdir.py)
         path = out.path
         tables = out.tables
         access = out.accessibility

@@ -80,7 +80,13 @@ class BuildContext:
 
 
 def resolve_vehicle_types(sc: Scenario, problems: list[str]) -> dict[str, VehicleType]:
-    """Scenario vehicle types (preset + overrides) plus every preset under its own name."""
+    """Scenario vehicle types (preset + overrides) plus every preset under its own name.
+
+    A type that is defined but invalid (unknown preset, neither preset nor capacity) is
+    reported once in ``problems`` and still returned, as a stand-in (the nearest preset, or
+    capacity 1), so that lines and fleets naming it do not report it again as unknown: one
+    typo, one error. The stand-in never reaches a World: ``build`` raises on the problems.
+    """
     from tomakomai_maas.supply.vehicles import VEHICLE_TYPES as PRESETS
 
     label = _label(sc)
@@ -93,17 +99,25 @@ def resolve_vehicle_types(sc: Scenario, problems: list[str]) -> dict[str, Vehicl
                 problems.append(f"{label}: vehicle_types.{name}.preset: unknown preset "
                                 f"{cfg.preset!r}{_did_you_mean(cfg.preset, PRESETS)}; "
                                 f"allowed: {', '.join(sorted(PRESETS))}")
-                continue
+                base = _stand_in(name, cfg.preset, cfg.capacity, PRESETS)
         updates = {f.name: getattr(cfg, f.name) for f in fields(VehicleType)
                    if f.name in type(cfg).model_fields and getattr(cfg, f.name) is not None}
         if base is None:
             if cfg.capacity is None:
                 problems.append(f"{label}: vehicle_types.{name}: give a 'preset' or at least "
                                 f"'capacity' (presets: {', '.join(sorted(PRESETS))})")
-                continue
-            base = VehicleType(name=name, capacity=cfg.capacity)
+            base = VehicleType(name=name, capacity=cfg.capacity or 1)
         types[name] = replace(base, name=name, **updates)
     return types
+
+
+def _stand_in(name: str, preset: str, capacity: int | None,
+              presets: dict[str, VehicleType]) -> VehicleType:
+    """What an unknown preset stands for while the other sections are checked."""
+    near = difflib.get_close_matches(preset, list(presets), n=1, cutoff=0.5)
+    if near:
+        return presets[near[0]]
+    return VehicleType(name=name, capacity=capacity or 1)
 
 
 def build(sc: Scenario, *, cache_dir: Path | None = None,
@@ -242,7 +256,7 @@ def scenario_fare_table(sc: Scenario, feeds: Any) -> Any:
 
 
 def _label(sc: Scenario) -> str:
-    return str(sc.source_file) if sc.source_file else sc.name
+    return str(sc.label)
 
 
 def _check_accessibility(sc: Scenario, label: str, problems: list[str]) -> None:

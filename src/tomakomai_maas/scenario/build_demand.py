@@ -70,7 +70,7 @@ def zone_time_matrix_min(drive: Any, zone_nodes: np.ndarray, zone_snap_m: np.nda
 
 
 def _label(sc: Any) -> str:
-    return str(sc.source_file) if sc.source_file else sc.name
+    return str(sc.label)
 
 
 def _near(value: str, options: Any) -> str:

@@ -183,7 +183,7 @@ def build_drt(sc: Any, ctx: Any, stops: Any, vtypes: Any, problems: list[str]
               ) -> DrtService | None:
     """Validate the ``drt:`` section and build the World's DRT service (see module doc)."""
     cfg = sc.drt
-    label = str(sc.source_file) if sc.source_file else sc.name
+    label = sc.label
     c = _Ctx(f"{label}: drt", problems)
     n0 = len(problems)
 

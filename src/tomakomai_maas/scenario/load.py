@@ -20,9 +20,35 @@ import yaml
 from pydantic import BaseModel, ValidationError
 
 from tomakomai_maas.errors import ScenarioError
-from tomakomai_maas.scenario.schema import Scenario
+from tomakomai_maas.scenario.schema import TIME_FORMAT_HELP, Scenario
 
 _CLOCK_RE = re.compile(r"^\d{1,2}:\d{2}(:\d{2})?$")
+# the time-of-day patterns of the schema (scenario/schema*.py TimeOfDay)
+_CLOCK_PATTERNS = re.compile(re.escape(r"\d{1,2}:[0-5]\d(:[0-5]\d)?"))
+
+
+class _ScenarioLoader(yaml.SafeLoader):
+    """``yaml.SafeLoader`` whose dates that do not exist (``2023-02-30``) stay strings.
+
+    PyYAML turns every ``YYYY-MM-DD`` into a :class:`datetime.date` while parsing and raises
+    a bare ``ValueError`` for an impossible one; kept as a string, the schema reports it with
+    the field's path and the allowed form instead. Real dates load as before.
+    """
+
+
+def _lenient_timestamp(loader: yaml.SafeLoader, node: yaml.Node) -> Any:
+    try:
+        return yaml.SafeLoader.construct_yaml_timestamp(loader, node)  # type: ignore[arg-type]
+    except ValueError:
+        return loader.construct_scalar(node)  # type: ignore[arg-type]
+
+
+_ScenarioLoader.add_constructor("tag:yaml.org,2002:timestamp", _lenient_timestamp)
+
+
+def yaml_load(text: str) -> Any:
+    """Parse scenario YAML (and ``--set`` values) safely; impossible dates stay strings."""
+    return yaml.load(text, Loader=_ScenarioLoader)  # noqa: S506 - a SafeLoader subclass
 
 __all__ = ["load_scenario", "scenario_from_dict", "apply_overrides", "resolved_dict"]
 
@@ -36,6 +62,14 @@ def load_scenario(path: str | os.PathLike[str], overrides: Iterable[str] = ()) -
 
 
 def _read_yaml_mapping(path: Path) -> dict[str, Any]:
+    if path.is_dir():
+        found = sorted(p.name for p in path.iterdir()
+                       if p.suffix in (".yaml", ".yml") and p.is_file())
+        listing = (f"; scenario files in it: {', '.join(found[:5])}"
+                   + (f" (+{len(found) - 5} more)" if len(found) > 5 else "")) if found else ""
+        example = path / found[0] if found else path / "<scenario>.yaml"
+        raise ScenarioError(f"{path}: is a folder, not a scenario file; give a .yaml file, "
+                            f"e.g. {example}{listing}")
     if not path.is_file():
         hint = ""
         if path.parent.is_dir():
@@ -48,7 +82,7 @@ def _read_yaml_mapping(path: Path) -> dict[str, Any]:
     except (OSError, UnicodeDecodeError) as exc:
         raise ScenarioError(f"{path}: cannot read scenario file: {exc}") from exc
     try:
-        data = yaml.safe_load(text)
+        data = yaml_load(text)
     except yaml.YAMLError as exc:
         where = ""
         mark = getattr(exc, "problem_mark", None)
@@ -142,7 +176,7 @@ def apply_overrides(data: dict[str, Any], overrides: Iterable[str], *,
         try:
             # "12:30" is a time of day, not YAML 1.1's sexagesimal integer 750
             value = (raw.strip() if _CLOCK_RE.match(raw.strip())
-                     else yaml.safe_load(raw) if raw.strip() else "")
+                     else yaml_load(raw) if raw.strip() else "")
         except yaml.YAMLError:
             value = raw
         parts = [p for p in key.strip().split(".") if p]
@@ -174,17 +208,23 @@ def apply_overrides(data: dict[str, Any], overrides: Iterable[str], *,
     return out
 
 
-def scenario_from_dict(data: Mapping[str, Any], *, source: str | os.PathLike[str] | None = None
-                       ) -> Scenario:
-    """Validate a raw dict; relative paths resolve against ``source``'s folder (or the cwd)."""
-    label = str(source) if source is not None else "<scenario>"
+def scenario_from_dict(data: Mapping[str, Any], *, source: str | os.PathLike[str] | None = None,
+                       label: str | None = None) -> Scenario:
+    """Validate a raw dict; relative paths resolve against ``source``'s folder (or the cwd).
+
+    ``label``: how messages name the scenario (default: ``source`` as given).
+    """
+    label = label or (str(source) if source is not None else "<scenario>")
     try:
         sc = Scenario.model_validate(dict(data))
     except ValidationError as exc:
         problems = [_describe(err, label) for err in exc.errors()]
         raise ScenarioError(f"{label}: {len(problems)} problem(s) in the scenario", problems) from None
     base = Path(source).resolve().parent if source is not None else Path.cwd()
-    return _resolve_paths(sc, base, Path(source).resolve() if source is not None else None)
+    out = _resolve_paths(sc, base, Path(source).resolve() if source is not None else None)
+    if source is not None:
+        out._given_path = label  # messages name the file the way the user did
+    return out
 
 
 def resolved_dict(sc: Scenario) -> dict[str, Any]:
@@ -257,6 +297,17 @@ def _describe(err: Mapping[str, Any], label: str) -> str:
     if typ == "missing":
         return f"{label}: {where}: required field is missing"
     msg = str(err.get("msg", "invalid value"))
+    if msg.startswith("Value error, "):  # pydantic's prefix for our validators' ValueErrors
+        msg = msg[len("Value error, "):]
+    ctx = err.get("ctx") or {}
+    if typ == "string_pattern_mismatch" and _CLOCK_PATTERNS.search(str(ctx.get("pattern", ""))):
+        msg = f"not a time of day; allowed: {TIME_FORMAT_HELP}"
+    elif typ.startswith(("date_", "datetime_")):
+        msg = (f"not a valid date ({msg[msg.find(',') + 2:] if ',' in msg else msg}); "
+               "allowed: a real calendar date written YYYY-MM-DD, e.g. 2023-09-20")
+    if isinstance(value, Mapping | list | tuple) or typ == "missing":
+        # the value of a whole section: the message names what is wrong, never dump it
+        return f"{label}: {where}: {msg}"
     shown = repr(value)
     if len(shown) > 80:
         shown = shown[:77] + "..."

@@ -21,6 +21,8 @@ from pydantic import (
     BeforeValidator,
     ConfigDict,
     Field,
+    PrivateAttr,
+    ValidationInfo,
     field_validator,
     model_validator,
 )
@@ -50,6 +52,7 @@ __all__ = [
     "OutputConfig",
     "parse_time_s",
     "format_time",
+    "TIME_FORMAT_HELP",
 ]
 
 WeatherName = Literal["clear", "rain", "snowfall", "heavy_snowfall", "snow_piles"]
@@ -83,6 +86,18 @@ def _quoted_time(v: object) -> object:
 
 TimeOfDay = Annotated[str, BeforeValidator(_quoted_time),
                       Field(pattern=r"^\d{1,2}:[0-5]\d(:[0-5]\d)?$")]
+
+#: What a time of day may look like (error messages; the pattern above enforces it).
+TIME_FORMAT_HELP = ("HH:MM or HH:MM:SS; hours may exceed 23 for service after midnight "
+                    "(as in GTFS), minutes 00-59")
+
+
+def _check_after_start(end: str, info: ValidationInfo) -> None:
+    """``end_time`` after ``start_time`` (reported at ``end_time``; skipped when start_time
+    itself is invalid: that error is reported already)."""
+    start = info.data.get("start_time")
+    if start is not None and parse_time_s(end) <= parse_time_s(start):
+        raise ValueError(f"must be after start_time {start!r}; times are {TIME_FORMAT_HELP}")
 
 
 class _Model(BaseModel):
@@ -138,11 +153,11 @@ class ServiceConfig(_Model):
     end_time: TimeOfDay = "24:00"
     calendar: CalendarConfig | None = None
 
-    @model_validator(mode="after")
-    def _window(self) -> ServiceConfig:
-        if parse_time_s(self.end_time) <= parse_time_s(self.start_time):
-            raise ValueError(f"end_time {self.end_time} must be after start_time {self.start_time}")
-        return self
+    @field_validator("end_time")
+    @classmethod
+    def _window(cls, end: str, info: ValidationInfo) -> str:
+        _check_after_start(end, info)
+        return end
 
 
 class LineConfig(_Model):
@@ -246,9 +261,13 @@ class StopRateConfig(_Model):
     def _one_rate(self) -> StopRateConfig:
         if (self.per_hour is None) == (self.per_day is None):
             raise ValueError("give exactly one of per_hour or per_day")
-        if parse_time_s(self.end_time) <= parse_time_s(self.start_time):
-            raise ValueError(f"end_time {self.end_time} must be after start_time {self.start_time}")
         return self
+
+    @field_validator("end_time")
+    @classmethod
+    def _window(cls, end: str, info: ValidationInfo) -> str:
+        _check_after_start(end, info)
+        return end
 
     def rate_per_hour(self) -> float:
         if self.per_hour is not None:
@@ -326,6 +345,16 @@ class Scenario(_Model):
         "times to key destinations, per zone and age band (tomakomai_maas.metrics.access).")
     output: OutputConfig = OutputConfig()
     source_file: Path | None = Field(None, description="Set by the loader; not for users.")
+    # the scenario path as the user wrote it (set by the loader; not dumped, not compared)
+    _given_path: str | None = PrivateAttr(None)
+
+    @property
+    def label(self) -> str:
+        """How messages name this scenario: its file as the user gave it (``run x.yaml``),
+        else its resolved file, else its name."""
+        if self._given_path:
+            return self._given_path
+        return str(self.source_file) if self.source_file else self.name
 
     @model_validator(mode="after")
     def _one_default_fare(self) -> Scenario:

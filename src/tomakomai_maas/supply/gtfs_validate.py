@@ -57,6 +57,9 @@ _KEYS: dict[str, tuple[str, ...]] = {
     "fare_rules": ("fare_id",),
 }
 
+Gone = set[tuple[str, str]]
+"""(table, Feed column) pairs whose column is missing from the file (reported once)."""
+
 _FEED_TO_FILE_COL = {v: k for k, v in TIME_COLUMNS.items()}
 
 
@@ -201,6 +204,9 @@ def check_tables(
     """
     problems: list[str] = []
     skip = set(skip_columns)
+    # (table, Feed column) of the missing columns: no per-row check reads them (their
+    # absence is one problem, not one per row), nor references to or from them
+    gone = {(tb, TIME_COLUMNS.get(c, c)) for tb, c in skip}
     unparsed = unparsed or {}
     t = {k: v for k, v in tables.items() if v is not None}
 
@@ -217,6 +223,8 @@ def check_tables(
                 _report(problems, table, df, ~_in(df[col], allowed),
                         lambda r, c=col, a=text: f"{c} {_show(r[c])} is not allowed; allowed: {a}")
         for col in DATE_COLUMNS.get(table, ()):
+            if (table, col) in gone:
+                continue
             bad = df[col].notna().to_numpy(dtype=bool) & ~df[col].map(
                 _valid_date, na_action="ignore").fillna(True).to_numpy(dtype=bool)
             _report(problems, table, df, bad,
@@ -224,12 +232,13 @@ def check_tables(
                     "calendar date written YYYYMMDD (e.g. 20230920)")
 
     _check_duplicates(t, problems)
-    _check_stops(t, problems)
-    _check_routes_trips(t, problems)
-    _check_calendar(t, problems)
-    _check_stop_times(t, problems, unparsed.get("stop_times", {}))
-    _check_fares(t, problems)
+    _check_stops(t, problems, gone)
+    _check_routes_trips(t, problems, gone)
+    _check_calendar(t, problems, gone)
+    _check_stop_times(t, problems, unparsed.get("stop_times", {}), gone)
+    _check_fares(t, problems, gone)
     return problems
+
 
 
 def _check_duplicates(t: dict[str, pd.DataFrame], problems: list[str]) -> None:
@@ -256,7 +265,7 @@ def _check_duplicates(t: dict[str, pd.DataFrame], problems: list[str]) -> None:
                 + "; allowed: each value once")
 
 
-def _check_stops(t: dict[str, pd.DataFrame], problems: list[str]) -> None:
+def _check_stops(t: dict[str, pd.DataFrame], problems: list[str], gone: Gone) -> None:
     stops = t.get("stops")
     if stops is None:
         return
@@ -265,13 +274,15 @@ def _check_stops(t: dict[str, pd.DataFrame], problems: list[str]) -> None:
             lambda r: f"stop_lat {r['stop_lat']!r} is out of range; allowed: -90 to 90")
     _report(problems, "stops", stops, lon.notna() & ((lon < -180) | (lon > 180)),
             lambda r: f"stop_lon {r['stop_lon']!r} is out of range; allowed: -180 to 180")
+    if ("stops", "stop_id") in gone:
+        return
     ids = set(stops["stop_id"].dropna())
     ps = stops["parent_station"]
     _report(problems, "stops", stops, ps.notna().to_numpy() & ~_in(ps, ids),
             lambda r: f"parent_station {_show(r['parent_station'])} is not a stop_id in stops.txt")
 
 
-def _check_routes_trips(t: dict[str, pd.DataFrame], problems: list[str]) -> None:
+def _check_routes_trips(t: dict[str, pd.DataFrame], problems: list[str], gone: Gone) -> None:
     routes, trips, agency = t.get("routes"), t.get("trips"), t.get("agency")
     if routes is not None:
         no_name = routes["route_short_name"].isna() & routes["route_long_name"].isna()
@@ -290,7 +301,7 @@ def _check_routes_trips(t: dict[str, pd.DataFrame], problems: list[str]) -> None
                         f"allowed: {sorted(agency_ids)}")
     if trips is None:
         return
-    if routes is not None:
+    if routes is not None and ("routes", "route_id") not in gone:
         route_ids = set(routes["route_id"].dropna())
         _report(problems, "trips", trips, ~_in(trips["route_id"], route_ids),
                 lambda r: f"route_id {_show(r['route_id'])} is not a route_id in routes.txt")
@@ -300,23 +311,26 @@ def _check_routes_trips(t: dict[str, pd.DataFrame], problems: list[str]) -> None
         if table in t:
             have_calendar = True
             services |= set(t[table]["service_id"].dropna())
-    if have_calendar:
+    ids_gone = {("calendar", "service_id"), ("calendar_dates", "service_id")} & gone
+    if have_calendar and not ids_gone:
         _report(problems, "trips", trips, ~_in(trips["service_id"], services),
                 lambda r: f"service_id {_show(r['service_id'])} is in neither calendar.txt "
                 "nor calendar_dates.txt")
     shapes = t.get("shapes")
+    if ("shapes", "shape_id") in gone:
+        return
     shape_ids = set(shapes["shape_id"].dropna()) if shapes is not None else set()
     _report(problems, "trips", trips, ~_in(trips["shape_id"], shape_ids),
             lambda r: f"shape_id {_show(r['shape_id'])} is not a shape_id in shapes.txt")
 
 
-def _check_calendar(t: dict[str, pd.DataFrame], problems: list[str]) -> None:
+def _check_calendar(t: dict[str, pd.DataFrame], problems: list[str], gone: Gone) -> None:
     if "calendar" not in t and "calendar_dates" not in t:
         problems.append("calendar.txt and calendar_dates.txt are both missing; "
                         "allowed: at least one of them")
         return
     cal = t.get("calendar")
-    if cal is not None:
+    if cal is not None and not {("calendar", "start_date"), ("calendar", "end_date")} & gone:
         both = cal["start_date"].notna() & cal["end_date"].notna()
         reversed_ = both.to_numpy(dtype=bool) & (
             cal["start_date"].fillna("").to_numpy(dtype=object)
@@ -327,13 +341,14 @@ def _check_calendar(t: dict[str, pd.DataFrame], problems: list[str]) -> None:
 
 
 def _check_stop_times(
-    t: dict[str, pd.DataFrame], problems: list[str], unparsed: Mapping[str, set[int]]
+    t: dict[str, pd.DataFrame], problems: list[str], unparsed: Mapping[str, set[int]],
+    gone: Gone,
 ) -> None:
     st = t.get("stop_times")
     if st is None:
         return
     stops, trips = t.get("stops"), t.get("trips")
-    if stops is not None:
+    if stops is not None and ("stops", "stop_id") not in gone:
         stop_ids = set(stops["stop_id"].dropna())
         _report(problems, "stop_times", st, ~_in(st["stop_id"], stop_ids),
                 lambda r: f"stop_id {_show(r['stop_id'])} is not a stop_id in stops.txt")
@@ -342,7 +357,7 @@ def _check_stop_times(
             _report(problems, "stop_times", st, st["stop_id"].isin(list(stations)),
                     lambda r: f"stop_id {_show(r['stop_id'])} is a station (location_type=1); "
                     "allowed: a stop or platform (location_type 0 or blank)")
-    if trips is not None:
+    if trips is not None and not {("trips", "trip_id"), ("stop_times", "trip_id")} & gone:
         trip_ids = set(trips["trip_id"].dropna())
         _report(problems, "stop_times", st, ~_in(st["trip_id"], trip_ids),
                 lambda r: f"trip_id {_show(r['trip_id'])} is not a trip_id in trips.txt")
@@ -351,7 +366,8 @@ def _check_stop_times(
         _report(problems, "trips", trips.assign(_n=n), (n < 2) & trips["trip_id"].notna(),
                 lambda r: f"trip has {r['_n']} stop_times; allowed: at least 2")
 
-    tp1 = (st["timepoint"] == 1).fillna(False).to_numpy(dtype=bool)
+    times_gone = {("stop_times", "arrival_s"), ("stop_times", "departure_s")} & gone
+    tp1 = (st["timepoint"] == 1).fillna(False).to_numpy(dtype=bool) & (not times_gone)
     no_time = st["arrival_s"].isna().to_numpy() & st["departure_s"].isna().to_numpy()
     _report(problems, "stop_times", st, tp1 & no_time,
             lambda r: "timepoint=1 but arrival_time and departure_time are blank; "
@@ -364,6 +380,8 @@ def _check_stop_times(
     for idx_set, which in ((first, "first"), (last, "last")):
         sub = st.loc[idx_set]
         for col, fcol in (("arrival_s", "arrival_time"), ("departure_s", "departure_time")):
+            if ("stop_times", col) in gone:
+                continue
             mask = pd.Series(False, index=st.index)
             mask.loc[sub.index[sub[col].isna().to_numpy()]] = True
             mask.loc[mask.index.isin(list(unparsed.get(col, ())))] = False
@@ -392,7 +410,7 @@ def _check_stop_times(
                 "of the trip; allowed: times that never decrease along stop_sequence")
 
 
-def _check_fares(t: dict[str, pd.DataFrame], problems: list[str]) -> None:
+def _check_fares(t: dict[str, pd.DataFrame], problems: list[str], gone: Gone) -> None:
     fa, fr = t.get("fare_attributes"), t.get("fare_rules")
     if fa is not None:
         _report(problems, "fare_attributes", fa, fa["price"].notna() & (fa["price"] < 0),
@@ -400,12 +418,15 @@ def _check_fares(t: dict[str, pd.DataFrame], problems: list[str]) -> None:
     if fr is None:
         return
     fare_ids = set(fa["fare_id"].dropna()) if fa is not None else set()
-    _report(problems, "fare_rules", fr, ~_in(fr["fare_id"], fare_ids),
-            lambda r: f"fare_id {_show(r['fare_id'])} is not a fare_id in fare_attributes.txt")
+    if ("fare_attributes", "fare_id") not in gone:
+        _report(problems, "fare_rules", fr, ~_in(fr["fare_id"], fare_ids),
+                lambda r: f"fare_id {_show(r['fare_id'])} is not a fare_id in "
+                "fare_attributes.txt")
     routes = t.get("routes")
     route_ids = set(routes["route_id"].dropna()) if routes is not None else set()
-    _report(problems, "fare_rules", fr, ~_in(fr["route_id"], route_ids),
-            lambda r: f"route_id {_show(r['route_id'])} is not a route_id in routes.txt")
+    if ("routes", "route_id") not in gone:
+        _report(problems, "fare_rules", fr, ~_in(fr["route_id"], route_ids),
+                lambda r: f"route_id {_show(r['route_id'])} is not a route_id in routes.txt")
     stops = t.get("stops")
     zones = set(stops["zone_id"].dropna()) if stops is not None else set()
     for col in ("origin_id", "destination_id", "contains_id"):
