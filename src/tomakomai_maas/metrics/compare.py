@@ -7,7 +7,9 @@ The first scenario is the **baseline**.
 
 Tables (all long/tidy, one row per scenario × KPI):
 
-``kpi_table``      scenario, kpi, mean, ci_low, ci_high, half_width, std, n
+``kpi_table``      scenario, kpi, mean, ci_low, ci_high, half_width, std, n (the interval
+                   truncated to the KPI's parameter space, :func:`~tomakomai_maas.metrics.
+                   stats.kpi_bounds`; ``half_width`` is the untruncated t half-width)
 ``differences``    scenario, baseline, kpi, baseline_mean, mean, diff, ci_low, ci_high,
                    half_width, n, rel_diff (diff / baseline_mean), significant (CI excludes 0);
                    a difference at floating-point round-off level is reported as exactly 0
@@ -47,7 +49,7 @@ import pandas as pd
 
 from tomakomai_maas.executors import Executor, LocalExecutor, SerialExecutor
 from tomakomai_maas.metrics.kpi import KPI_NAMES
-from tomakomai_maas.metrics.stats import mean_ci, paired_difference
+from tomakomai_maas.metrics.stats import kpi_bounds, mean_ci, paired_difference
 from tomakomai_maas.rng import replication_seed
 from tomakomai_maas.scenario.load import resolved_dict
 from tomakomai_maas.scenario.schema import Scenario
@@ -327,7 +329,8 @@ def kpi_table(results: Sequence[ScenarioResult], confidence: float = 0.95) -> pd
     rows = []
     for r in results:
         for k in names:
-            e = mean_ci([float(d.get(k, float("nan"))) for d in r.kpis], confidence)
+            e = mean_ci([float(d.get(k, float("nan"))) for d in r.kpis], confidence,
+                        bounds=kpi_bounds(k), name=k)
             rows.append({"scenario": r.label, "kpi": k, "mean": e.mean, "ci_low": e.ci_low,
                          "ci_high": e.ci_high, "half_width": e.half_width, "std": e.std,
                          "n": e.n})
@@ -486,7 +489,7 @@ def boardings_by_hour(vehicle_stops: pd.DataFrame, *, replications: int | None =
     per = per.fillna(0.0)
     rows = []
     for h, vals in per.iterrows():
-        e = mean_ci(vals.to_numpy(dtype=float), confidence)
+        e = mean_ci(vals.to_numpy(dtype=float), confidence, bounds=(0.0, math.inf))
         rows.append({"hour": int(h), "boardings": e.mean, "ci_low": e.ci_low,
                      "ci_high": e.ci_high})
     return pd.DataFrame(rows, columns=["hour", "boardings", "ci_low", "ci_high"])
@@ -671,7 +674,7 @@ def sweep_table(result: SweepResult) -> pd.DataFrame:
     for p, per in zip(result.points, result.kpis, strict=True):
         for k in names:
             vals = [float(d.get(k, float("nan"))) for d in per]
-            e = mean_ci(vals, result.confidence)
+            e = mean_ci(vals, result.confidence, bounds=kpi_bounds(k), name=k)
             dd = _round_off(paired_difference([float(d.get(k, float("nan"))) for d in first],
                                               vals, result.confidence), e.mean)
             rows.append({"point": p.index, **p.params, "kpi": k, "mean": e.mean,
