@@ -22,8 +22,8 @@ Tables (all long/tidy, one row per scenario × KPI):
                    ``ScenarioResult.accessibility``
 
 Derived KPI (per replication, added here because it only exists for comparisons):
-``co2_g_per_boarding`` = (``co2_kg`` + ``drt.co2_kg``) · 1000 / ``boardings`` (NaN without
-boardings): CO2 per passenger boarding.
+``co2_g_per_boarding`` = ``total_co2_kg`` · 1000 / ``total_boardings`` (all modes: buses, AV
+line and DRT; NaN without boardings): CO2 per passenger boarding.
 
 Sweeps (:func:`sweep`) run one scenario over a grid of ``--set`` overrides with the same
 seeds at every point; :func:`sweep_table` gives one row per point × KPI.
@@ -306,12 +306,16 @@ def _unique_names(scenarios: Sequence[Scenario]) -> list[Scenario]:
 def add_derived_kpis(kpis: Mapping[str, float]) -> dict[str, float]:
     """Return a copy of one replication's KPIs with ``co2_g_per_boarding`` added.
 
-    CO2 is ``co2_kg`` (timetabled vehicles) plus ``drt.co2_kg`` (the DRT fleet, reported
-    separately) when present; the denominator is ``boardings``.
+    All modes: ``total_co2_kg`` / ``total_boardings`` (:func:`tomakomai_maas.metrics.kpi.
+    total_kpis`, computed from the parts when a KPI dict predates them), so the CO2 of the
+    DRT fleet is divided by the DRT passengers too.
     """
+    from tomakomai_maas.metrics.kpi import total_kpis
+
     out = dict(kpis)
-    b = float(out.get("boardings", float("nan")))
-    co2 = float(out.get("co2_kg", float("nan"))) + float(out.get("drt.co2_kg", 0.0) or 0.0)
+    tot = total_kpis(out) if "total_co2_kg" not in out else out
+    b = float(tot.get("total_boardings", float("nan")))
+    co2 = float(tot.get("total_co2_kg", float("nan")))
     out["co2_g_per_boarding"] = co2 * 1000.0 / b if b > 0 else float("nan")
     return out
 

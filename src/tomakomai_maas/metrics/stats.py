@@ -73,6 +73,7 @@ __all__ = [
     "UNIT_INTERVAL_KPIS",
     "MIN_RELIABLE_REPLICATIONS",
     "few_replications_warning",
+    "values_constant",
 ]
 
 log = logging.getLogger(__name__)
@@ -108,13 +109,14 @@ def kpi_bounds(name: str) -> tuple[float, float]:
 
 
 def few_replications_warning(n: int, lang: str = "en") -> str | None:
-    """Warning text when ``n`` < :data:`MIN_RELIABLE_REPLICATIONS` (else ``None``)."""
+    """Warning text (without a "warning:" prefix) when ``n`` <
+    :data:`MIN_RELIABLE_REPLICATIONS`, else ``None``."""
     if n >= MIN_RELIABLE_REPLICATIONS:
         return None
     if lang == "ja":
-        return (f"注意: 反復回数が{n}回と少ないため、信頼区間は信頼できません "
-                f"({MIN_RELIABLE_REPLICATIONS}回以上を推奨、例: -r 20)")
-    return (f"warning: only {n} replication(s): confidence intervals are unreliable "
+        return (f"反復回数が{n}回と少ないため、95%信頼区間は信頼できません "
+                f"({MIN_RELIABLE_REPLICATIONS}回以上、例えば -r 20 を推奨)")
+    return (f"only {n} replication(s): the 95% confidence intervals are unreliable "
             f"(use at least {MIN_RELIABLE_REPLICATIONS}, e.g. -r 20)")
 
 
@@ -150,7 +152,7 @@ def mean_ci(values: Sequence[float] | np.ndarray, confidence: float = 0.95, *,
     if n == 0:
         nan = float("nan")
         return Estimate(nan, nan, nan, nan, nan, 0, confidence)
-    if _constant(x):
+    if values_constant(x):
         m = float(x[0])
         if n < 2:
             nan = float("nan")
@@ -172,8 +174,8 @@ def mean_ci(values: Sequence[float] | np.ndarray, confidence: float = 0.95, *,
     return Estimate(m, lo, hi, h, s, n, confidence)
 
 
-def _constant(x: np.ndarray) -> bool:
-    """All values equal up to floating-point round-off."""
+def values_constant(x: np.ndarray) -> bool:
+    """All (non-NaN) values equal up to floating-point round-off (module docstring)."""
     spread = float(x.max() - x.min())
     return spread <= _ROUND_OFF * max(1.0, float(np.abs(x).max()))
 

@@ -233,6 +233,7 @@ def write_comparison(comp: mc.Comparison, out_dir: str | Path, *, lang: str = "j
     """
     from tomakomai_maas import __version__
     from tomakomai_maas.metrics.observed import observed_vs_simulated
+    from tomakomai_maas.metrics.stats import few_replications_warning
     from tomakomai_maas.runner import write_json
 
     check_lang(lang)
@@ -270,6 +271,9 @@ def write_comparison(comp: mc.Comparison, out_dir: str | Path, *, lang: str = "j
     meta = {text("replications", lang): comp.replications,
             text("seeds", lang): f"{comp.base_seed}..{comp.base_seed + comp.replications - 1}",
             "tomakomai-maas": __version__}
+    warn = few_replications_warning(comp.replications, lang)
+    if warn:
+        meta[text("warning", lang)] = warn
     observed = observed_vs_simulated(comp.results)
     observed.to_csv(out / "observed.csv", index=False, float_format="%.10g")
     paths["observed.csv"] = out / "observed.csv"
