@@ -48,11 +48,15 @@ log = logging.getLogger(__name__)
 
 def markdown_tables(comp: mc.Comparison, *, lang: str = "ja") -> str:
     """The KPI table (and differences, with several scenarios) as Markdown."""
+    from tomakomai_maas.metrics.stats import few_replications_warning
+
     labels = comp.labels
     kt = comp.kpi_table.set_index(["kpi", "scenario"])
+    warn = few_replications_warning(comp.replications, lang)
     lines = [f"# {text('kpi_table', lang)}", "",
              f"{text('replications', lang)}: {comp.replications}, "
              f"{text('seeds', lang)}: {comp.base_seed}..{comp.base_seed + comp.replications - 1}",
+             *(["", f"**{text('warning', lang)}**: {warn}"] if warn else []),
              "", "| " + " | ".join([text("kpi", lang), "name", *labels]) + " |",
              "|" + "---|" * (len(labels) + 2)]
     for k in dict.fromkeys(comp.kpi_table["kpi"]):
