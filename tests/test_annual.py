@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+from pathlib import Path
 
 import pytest
 from pydantic import ValidationError
@@ -13,6 +14,7 @@ from tomakomai_maas.metrics.annual import (
     AnnualConfig,
     SeasonConfig,
     annual_totals,
+    calendar_coverage,
     classify_days,
     day_counts,
 )
@@ -20,6 +22,7 @@ from tomakomai_maas.metrics.stats import mean_ci
 from tomakomai_maas.scenario.schema import CalendarConfig
 
 D = dt.date
+ROOT = Path(__file__).resolve().parents[1]
 
 
 def winter_trial_2024() -> CalendarConfig:
@@ -122,3 +125,59 @@ def test_ratios_from_totals_and_config_validation():
         AnnualConfig(weekday_day_types={"mon": "weekday"})
     with pytest.raises(ValidationError):
         SeasonConfig(name="winter", months=[13])
+
+
+# -- which days a run stands for (calendar_coverage, runner.calendar_totals) -----------------
+TRIAL_2023 = CalendarConfig(start_date=D(2023, 9, 20), end_date=D(2023, 10, 15))
+
+
+def test_trial_2023_coverage_by_hand():
+    # Wed 9/20 .. Sun 10/15 = 26 days: weekends 9/23-24, 9/30-10/1, 10/7-8, 10/14-15 = 8 days;
+    # the holiday 10/9 (Mon, スポーツの日) counts as a weekday, as in docs/calibration.md
+    wk = calendar_coverage(TRIAL_2023, "weekday")
+    assert len(wk.days) == 26 and len(wk.covered) == 18
+    assert wk.not_simulated == {"weekend": 8} and not wk.complete
+    assert D(2023, 10, 9) in wk.covered
+    sat = calendar_coverage(TRIAL_2023, "saturday")
+    assert len(sat.covered) == 8 and sat.not_simulated == {"weekday": 18}
+    assert calendar_coverage(TRIAL_2023, "holiday").covered == sat.covered
+    assert calendar_coverage([D(2023, 9, 23), D(2023, 9, 24)], "saturday").complete
+    with pytest.raises(ValueError, match="allowed: weekday, saturday, holiday"):
+        calendar_coverage(TRIAL_2023, "sunday")
+
+
+def test_calendar_totals_count_only_the_simulated_days():
+    from tomakomai_maas.runner import calendar_totals
+    from tomakomai_maas.scenario.load import load_scenario
+
+    sc = load_scenario(ROOT / "scenarios" / "av_trial_2023.yaml")
+    reps = [{"boardings": 40.0, "total_boardings": 40.0, "takeovers": t}
+            for t in (0.0, 0.0, 0.0, 2.0, 12.0)]
+    out = calendar_totals(sc, reps)
+    assert out["operating_days"] == 26 and out["days_covered"] == 18
+    assert out["days_not_simulated"] == {"weekend": 8} and out["complete"] is False
+    assert out["kpis"]["boardings"]["total"] == pytest.approx(18 * 40.0)  # not 26 x 40
+    assert out["kpis"]["riders"]["total"] == pytest.approx(18 * 40.0)
+    t = out["kpis"]["takeovers"]
+    assert t["total"] == pytest.approx(18 * 2.8)
+    assert t["ci_low"] == 0.0 and t["half_width"] > t["total"]  # truncated at 0, not negative
+    sat = calendar_totals(sc.model_copy(update={"service": sc.service.model_copy(
+        update={"day_type": "saturday"})}), reps)
+    assert sat["days_covered"] == 8 and sat["days_not_simulated"] == {"weekday": 18}
+    assert sat["kpis"]["boardings"]["total"] == pytest.approx(8 * 40.0)
+
+
+def test_annual_interval_truncated_and_constant_class_exact():
+    days = [D(2025, 10, 6) + dt.timedelta(days=i) for i in range(5)]
+    reps = [{"takeovers": v, "subsidy_required_yen": v - 5.0,
+             "cost_total_yen": 0.1 + 0.2 + 0.3 if i % 2 else 0.6}
+            for i, v in enumerate((0.0, 0.0, 1.0, 9.0))]
+    out = annual_totals(days, {"weekday": reps},
+                        AnnualConfig(kpis=["takeovers", "subsidy_required_yen",
+                                           "cost_total_yen"]))
+    assert out.loc["takeovers", "ci_low"] == 0.0
+    sub = out.loc["subsidy_required_yen"]  # signed: untouched, total 5 x -2.5
+    assert sub["total"] == pytest.approx(-12.5)
+    assert sub["ci_low"] == pytest.approx(sub["total"] - sub["half_width"])
+    c = out.loc["cost_total_yen"]
+    assert c["std_error"] == 0.0 and c["ci_low"] == c["ci_high"] == c["total"]

@@ -98,7 +98,8 @@ def test_format_lists_reasons_that_occurred_most_frequent_first() -> None:
             "drt.cost_per_trip_yen": _e(23987.4, -35827.0, 83802.0),
             "drt.wait_mean_min": _e(None)}
     text = format_kpi_table({"scenario": "s", "replications": 3, "seed": 1, "kpis": kpis})
-    names = [ln.split()[0] for ln in text.splitlines()[2:] if not ln.endswith(":")]
+    assert text.splitlines()[1].startswith("  warning: only 3 replication(s)")
+    names = [ln.split()[0] for ln in text.splitlines()[3:] if not ln.endswith(":")]
     assert names == ["requests", "drt.requests", "drt.served_share", "drt.wait_mean_min",
                      "drt.cost_per_trip_yen", "drt.rejected", "drt.rejected.outside_area",
                      "drt.rejected.time_window", "drt.rejected.outside_hours"]
@@ -113,9 +114,21 @@ def test_format_lists_reasons_that_occurred_most_frequent_first() -> None:
 
 def test_format_without_drt_kpis_is_the_headline_table_only() -> None:
     kpis = {k: _e(1.0, 0.5, 1.5) for k in HEADLINE_KPIS}
-    text = format_kpi_table({"scenario": "s", "replications": 2, "seed": 7, "kpis": kpis})
+    text = format_kpi_table({"scenario": "s", "replications": 5, "seed": 7, "kpis": kpis})
     lines = text.splitlines()
-    assert lines[0] == "s: 2 replication(s), seed 7"
-    assert len(lines) == 2 + len(HEADLINE_KPIS)
+    assert lines[0] == "s: 5 replication(s), seed 7"
+    # without DRT the all-mode totals equal the timetabled KPIs and are not repeated
+    shown = [k for k in HEADLINE_KPIS if not k.startswith("total_")]
+    assert len(lines) == 2 + len(shown)
+    assert [ln.split()[0] for ln in lines[2:]] == shown
     assert lines[2] == f"  {'requests':<22} {'1':>12} {'[0.5, 1.5]':>25}"
     assert not any(k in text for k in DRT_HEADLINE_KPIS)
+
+
+def test_format_warns_below_five_replications_and_shows_totals_with_drt() -> None:
+    kpis = {k: _e(1.0, 0.5, 1.5) for k in HEADLINE_KPIS}
+    kpis["drt.requests"] = _e(3.0, 2.0, 4.0)
+    for n, warned in ((1, True), (4, True), (5, False), (20, False)):
+        text = format_kpi_table({"scenario": "s", "replications": n, "seed": 7, "kpis": kpis})
+        assert ("unreliable" in text) is warned
+        assert "total_boardings" in text and "total_co2_kg" in text

@@ -96,6 +96,20 @@ def test_writes_every_output(compared: Path) -> None:
         assert (run / "summary.json").is_file() and (run / "trips.csv").is_file()
 
 
+def test_terminal_table_warns_below_five_replications(cheap: Path) -> None:
+    from tomakomai_maas.cli.compare import TERMINAL_KPIS, format_comparison
+
+    sc = load_scenario(cheap)
+    for n in (2, 5):
+        comp = mc.compare([sc], replications=n, workers=1)
+        text = format_comparison(comp)
+        assert ("warning: only 2 replication(s)" in text) is (n == 2)
+        shown = [ln.split()[0] for ln in text.splitlines() if ln.startswith("  ")
+                 and not ln.startswith("  warning") and not ln.startswith("  KPI")]
+        assert shown == [k for k in TERMINAL_KPIS if k in set(comp.kpi_table["kpi"])]
+        assert "total_boardings" in shown and "pt_served_share" in shown
+
+
 def test_common_random_numbers_seed_every_scenario_alike(compared: Path) -> None:
     seeds = [1000 + i for i in range(N)]
     for sc in ("av_line_test", "av_slow_dwell"):

@@ -11,7 +11,7 @@ import pytest
 
 import simworlds as sw
 import test_drt_fixtures as fx
-from tomakomai_maas.drt_world import DrtCostParams, VirtualStop
+from tomakomai_maas.drt_world import VirtualStop
 from tomakomai_maas.metrics.kpi import DRT_KPI_NAMES, drt_kpis, summarise
 from tomakomai_maas.sim import TABLE_SCHEMAS, simulate
 from tomakomai_maas.sim import events as ev
@@ -103,8 +103,14 @@ def test_regression_one_vehicle_three_requests() -> None:
     assert k["drt.vehicle_km_per_pax"] == pytest.approx(0.6)
     assert k["drt.occupancy"] == pytest.approx(1.9 / 1.8)
     assert k["drt.empty_km_share"] == pytest.approx(0.3 / 1.8)
-    c = DrtCostParams()
-    cost = 3000 * 1.0 + c.vehicle_yen_per_day_driven + 1.8 * 10 + 1.8 * 0.07 * 150
+    # the cost model's defaults (metrics/cost.py ASSUMPTIONS) for a 4-seat diesel car:
+    # driver 3,000 yen/h x 1 h on duty (no layover share for DRT); 1 vehicle + 10 % spare
+    # x capital (3.5M - 10 % residual) / 6 years / 365 days and x 1,000 yen/day depot;
+    # 10 yen/km x 1.8 km and 150 yen/l x 1.8 km x 0.07 l/km (no deadhead share: the 1.8 km
+    # already include the drive back to the depot); + 15 % overhead
+    capital = (3_500_000 * 0.9) / 6 / 365
+    direct = 3000 * 1.0 + 1.1 * capital + 1.1 * 1000 + 1.8 * 10 + 1.8 * 0.07 * 150
+    cost = direct * 1.15
     assert k["drt.cost_yen"] == pytest.approx(cost)
     assert k["drt.cost_per_trip_yen"] == pytest.approx(cost / 3)
     assert k["drt.rejected.capacity"] == 0.0

@@ -106,6 +106,18 @@ def test_report_is_self_contained_and_holds_the_tables(report_dir: Path) -> None
     for a in load_scenario(report_dir / "av_line_test.yaml").assumptions:  # verbatim
         assert a in text
     assert "<html lang='ja'>" in html
+    # 2 replications: the meta line says the intervals are unreliable
+    meta = html.split("<p class='note'>", 1)[1].split("</p>", 1)[0]
+    assert "反復回数: 2" in meta and "注意: 反復回数が2回と少ないため" in meta
+
+
+def test_no_replication_warning_from_five_replications() -> None:
+    kpi = pd.DataFrame({"kpi": ["boardings"], "scenario": ["a"], "mean": [1.0],
+                        "ci_low": [0.5], "ci_high": [1.5]})
+    html = render_comparison_html(scenarios=[ScenarioInfo("a")], kpi_table=kpi,
+                                  differences=pd.DataFrame(), changes=pd.DataFrame(),
+                                  lang="en", meta={"replications": 5})
+    assert "unreliable" not in html
 
 
 def test_text_is_escaped() -> None:

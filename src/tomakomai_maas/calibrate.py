@@ -125,8 +125,10 @@ def calendar_strata(sc: Any) -> list[Stratum]:
     if not days:
         raise ScenarioError(f"{sc.label}: service.calendar has no operating "
                             "days")
-    wd = [d for d in days if d.weekday() < 5]
-    we = [d for d in days if d.weekday() >= 5]
+    from tomakomai_maas.metrics.annual import day_stratum  # the one weekday/weekend rule
+
+    wd = [d for d in days if day_stratum(d) == "weekday"]
+    we = [d for d in days if day_stratum(d) == "weekend"]
     out = []
     if wd:
         out.append(Stratum("weekday", len(wd) / len(days),

@@ -14,10 +14,11 @@ What the service is
     windows), booking rules (immediate and pre-booked requests), fares per passenger class,
     the dispatcher's limits (max wait, max ride ``alpha * direct + beta``, optional latest
     drop-off, boarding/alighting times) and policies by name (dispatch, rebalancing, idle),
-    simple cost parameters (:class:`DrtCostParams`), the first-mile feeder option
-    (:class:`FeederParams`), battery rules of electric vehicles (:class:`ChargingParams`)
-    and the service's own demand (``demand``, a callable drawing
-    :class:`DrtTrip` s).
+    the first-mile feeder option (:class:`FeederParams`), battery rules of electric
+    vehicles (:class:`ChargingParams`) and the service's own demand (``demand``, a callable
+    drawing :class:`DrtTrip` s). Costs are not part of the service: the cost model
+    (:mod:`tomakomai_maas.metrics.cost`, scenario section ``cost:``) costs DRT shifts like
+    every other vehicle.
 
 Read by other layers
     ``demand.los.drt_level_of_service`` reads the attributes ``max_wait_min``,
@@ -50,7 +51,6 @@ __all__ = [
     "DrtOdRate",
     "DrtOdDemand",
     "FixedDrtTrips",
-    "DrtCostParams",
     "FeederParams",
     "ChargingParams",
     "DrtService",
@@ -199,43 +199,6 @@ class FixedDrtTrips:
 
 
 @dataclass(frozen=True)
-class DrtCostParams:
-    """Simple DRT operating cost per service day (ALL DEFAULTS ASSUMED; override in ``drt:``).
-
-    ``cost = sum over vehicle shifts of [duty_h * staff_yen_per_h(supervision)
-    + vehicle_yen_per_day(automation)] + km * maintenance_yen_per_km + fuel_l * fuel_yen_per_l
-    + kWh * electricity_yen_per_kwh``. Staff: a driver (level 0) or an operator on board
-    (level 2) per vehicle-hour; Level 4 pays ``remote_yen_per_h /
-    vehicles_per_remote_supervisor`` per vehicle-hour. Defaults mirror the assumed defaults
-    of :mod:`tomakomai_maas.metrics.cost` (3,000 yen/h staff, 150 yen/l, 30 yen/kWh; a car
-    ~2,500 yen/day capital + depot, an AV shuttle ~47,000 yen/day capital + depot + system
-    fee); the full cost model lives there.
-    """
-
-    driver_yen_per_h: float = 3000.0
-    operator_yen_per_h: float = 3000.0
-    remote_yen_per_h: float = 3000.0
-    vehicles_per_remote_supervisor: float = 3.0
-    vehicle_yen_per_day_driven: float = 2500.0
-    vehicle_yen_per_day_autonomous: float = 47000.0
-    maintenance_yen_per_km: float = 10.0
-    fuel_yen_per_l: float = 150.0
-    electricity_yen_per_kwh: float = 30.0
-
-    def staff_yen_per_h(self, automation_level: int) -> float:
-        """Staff cost per vehicle-hour for a vehicle of this automation level."""
-        if automation_level >= 4:
-            return self.remote_yen_per_h / self.vehicles_per_remote_supervisor
-        if automation_level >= 2:
-            return self.operator_yen_per_h
-        return self.driver_yen_per_h
-
-    def vehicle_yen_per_day(self, automation_level: int) -> float:
-        return (self.vehicle_yen_per_day_autonomous if automation_level >= 2
-                else self.vehicle_yen_per_day_driven)
-
-
-@dataclass(frozen=True)
 class FeederParams:
     """DRT feeder legs to and from timetabled lines (first or last mile; not both in one trip).
 
@@ -344,7 +307,6 @@ class DrtService:
     shift_end_at_depot: bool = True
     fares_yen: Mapping[str, float] = field(default_factory=lambda: {"adult": 0.0})
     default_pax_class: str = "adult"
-    costs: DrtCostParams = DrtCostParams()
     feeder: FeederParams = FeederParams()
     charging: ChargingParams = ChargingParams()
     demand: Callable[[np.random.Generator], list[DrtTrip]] | None = None

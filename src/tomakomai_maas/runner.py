@@ -204,25 +204,45 @@ def run(sc: Scenario, *, replications: int | None = None, seed: int | None = Non
 
 
 def calendar_totals(sc: Scenario, kpis: Sequence[dict[str, float]]) -> dict[str, Any]:
-    """Totals over the operating days of ``service.calendar``, every day run like the
-    simulated day (``service.day_type``), with CIs from the replications."""
-    from tomakomai_maas.metrics.annual import AnnualConfig, annual_totals
+    """Totals over the operating days of ``service.calendar`` that the simulated day stands
+    for, with CIs from the replications (``summary.json`` ``calendar_totals``).
+
+    One run simulates one kind of day: a ``weekday`` run stands for the calendar's Mon–Fri
+    days, a ``saturday``/``holiday`` run for its Sat/Sun days (the strata of
+    ``docs/calibration.md``; :func:`tomakomai_maas.metrics.annual.calendar_coverage`).
+    Totals count only those days (``days_covered``); the others are listed by stratum in
+    ``days_not_simulated`` and are NOT extrapolated from the wrong kind of day: run the
+    scenario again with ``--set service.day_type=saturday`` (or ``weekday``) for them.
+    ``complete`` says whether the totals cover the whole calendar.
+    """
+    from tomakomai_maas.metrics.annual import AnnualConfig, annual_totals, calendar_coverage
     from tomakomai_maas.scenario.schema import WEEKDAYS
 
     assert sc.service.calendar is not None
     day_type = sc.service.day_type
-    cfg = AnnualConfig(weekday_day_types={d: day_type for d in WEEKDAYS})
-    days = sc.service.calendar.operating_days()
-    table = annual_totals(days, {day_type: list(kpis)}, cfg)
-    return {
+    cov = calendar_coverage(sc.service.calendar.operating_days(), day_type)
+    days = cov.days
+    out: dict[str, Any] = {
         "operating_days": len(days),
         "first_day": days[0].isoformat() if days else None,
         "last_day": days[-1].isoformat() if days else None,
         "day_type": day_type,
-        "kpis": {str(k): {c: row[c] for c in ("total", "ci_low", "ci_high", "half_width",
-                                                "per_day_mean")}
-                 for k, row in table.iterrows()},
+        "stratum": cov.stratum,
+        "days_covered": len(cov.covered),
+        "days_not_simulated": cov.not_simulated,
+        "complete": cov.complete,
+        "rule": ("totals over the operating days of the simulated stratum only (weekday = "
+                 "Mon-Fri incl. national holidays, weekend = Sat/Sun; docs/calibration.md); "
+                 "days of the other stratum are not simulated and not included"),
+        "kpis": {},
     }
+    if cov.covered:
+        cfg = AnnualConfig(weekday_day_types={d: day_type for d in WEEKDAYS})
+        table = annual_totals(cov.covered, {day_type: list(kpis)}, cfg)
+        out["kpis"] = {str(k): {c: row[c] for c in ("total", "ci_low", "ci_high", "half_width",
+                                                    "per_day_mean")}
+                       for k, row in table.iterrows()}
+    return out
 
 
 def write_json(path: Path, data: Any) -> None:

@@ -12,8 +12,10 @@ from typing import Any
 __all__ = ["register", "add_executor_options"]
 
 #: KPIs printed on the terminal (all KPIs are in kpis.csv / report.html).
-TERMINAL_KPIS = ("requests", "served_share", "boardings", "wait_mean_min", "journey_mean_min",
-                 "on_time_share", "vehicle_km", "co2_kg", "co2_g_per_boarding")
+#: ``total_*`` are all modes (timetabled + DRT), ``boardings`` timetabled vehicles only.
+TERMINAL_KPIS = ("requests", "pt_served_share", "total_boardings", "boardings",
+                 "wait_mean_min", "journey_mean_min", "on_time_share", "total_vehicle_km",
+                 "total_co2_kg", "co2_g_per_boarding")
 
 
 def add_executor_options(p: argparse.ArgumentParser) -> None:
@@ -120,9 +122,13 @@ def format_comparison(comp: Any) -> str:
             cells.append(m)
         rows.append((k, cells))
     widths = [max([len(lab)] + [len(c[i]) for _, c in rows]) for i, lab in enumerate(labels)]
+    from tomakomai_maas.metrics.stats import few_replications_warning
+
+    warn = few_replications_warning(int(comp.replications))
     lines = [f"{len(labels)} scenario(s), {comp.replications} replication(s), seeds "
              f"{comp.base_seed}..{comp.base_seed + comp.replications - 1}. "
              f"Differences vs {labels[0]}: paired, * = 95% CI excludes 0.",
+             *([f"  warning: {warn}"] if warn else []),
              f"  {'KPI':<20}" + "".join(f"  {lab:>{w}}" for lab, w in zip(labels, widths,
                                                                            strict=True))]
     for k, cells in rows:

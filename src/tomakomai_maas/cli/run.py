@@ -14,12 +14,16 @@ from tomakomai_maas.errors import ScenarioError, TomakomaiError
 __all__ = ["register", "format_kpi_table", "positive_int", "HEADLINE_KPIS",
            "DRT_HEADLINE_KPIS"]
 
-#: KPIs shown on the terminal after a run (all KPIs are in summary.json).
+#: KPIs shown on the terminal after a run (all KPIs are in summary.json). ``boardings``,
+#: ``vehicle_km`` ... count timetabled vehicles; the ``total_*`` rows add DRT and are shown
+#: only when the run has DRT (without it they equal the timetabled rows).
 HEADLINE_KPIS = (
-    "requests", "served_share", "gave_up", "denied_boardings", "boardings",
+    "requests", "served_share", "pt_requests", "pt_served_share", "gave_up",
+    "denied_boardings", "boardings", "total_boardings",
     "wait_mean_min", "wait_p95_min", "journey_mean_min", "on_time_share",
-    "vehicle_km", "pax_km", "energy_kwh", "fuel_l", "co2_kg", "co2_g_per_pax_km",
-    "takeovers", "trips_cancelled",
+    "vehicle_km", "total_vehicle_km", "pax_km", "total_pax_km", "energy_kwh",
+    "total_energy_kwh", "fuel_l", "total_fuel_l", "co2_kg", "total_co2_kg", "co2_g_per_pax_km",
+    "total_co2_g_per_pax_km", "takeovers", "trips_cancelled",
 )
 
 #: On-demand (DRT) KPIs shown after the headline ones, only when the run has a DRT service
@@ -113,13 +117,18 @@ def format_kpi_table(summary: dict) -> str:  # type: ignore[type-arg]
     When the summary has on-demand KPIs (``drt.*``: the scenario has a DRT service) a second
     block follows with :data:`DRT_HEADLINE_KPIS` and, after ``drt.rejected``, the rejections
     by reason (``drt.rejected.<reason>``) that occurred in at least one replication, most
-    frequent first (ties by name). Rows show the mean and the 95% CI over replications.
+    frequent first (ties by name). Rows show the mean and the 95% CI over replications
+    (truncated to the KPI's range, :func:`tomakomai_maas.metrics.stats.kpi_bounds`); with
+    fewer than 5 replications a warning line says the CIs are unreliable.
     """
+    from tomakomai_maas.metrics.stats import few_replications_warning
+
     kpis = summary.get("kpis", {})
     n = summary.get("replications", 1)
-    rows = [k for k in HEADLINE_KPIS if k in kpis]
+    has_drt = any(k.startswith("drt.") for k in kpis)
+    rows = [k for k in HEADLINE_KPIS if k in kpis and (has_drt or not k.startswith("total_"))]
     drt_rows: list[str] = []
-    if any(k.startswith("drt.") for k in kpis):
+    if has_drt:
         drt_rows = [k for k in DRT_HEADLINE_KPIS if k in kpis]
         reasons = [k for k in kpis if k.startswith(DRT_REJECTED_PREFIX)
                    and _occurred(kpis[k])]
@@ -128,8 +137,11 @@ def format_kpi_table(summary: dict) -> str:  # type: ignore[type-arg]
         drt_rows[at:at] = reasons
     width = max([22, *(len(k) + (2 if k.startswith(DRT_REJECTED_PREFIX) else 0)
                        for k in drt_rows)])
-    lines = [f"{summary.get('scenario')}: {n} replication(s), seed {summary.get('seed')}",
-             f"  {'KPI':<{width}} {'mean':>12} {'95% CI':>25}"]
+    lines = [f"{summary.get('scenario')}: {n} replication(s), seed {summary.get('seed')}"]
+    warn = few_replications_warning(int(n or 1))
+    if warn:
+        lines.append(f"  warning: {warn}")
+    lines.append(f"  {'KPI':<{width}} {'mean':>12} {'95% CI':>25}")
     lines += [_kpi_row(k, kpis[k], width) for k in rows]
     if drt_rows:
         lines.append("  on-demand (DRT):")

@@ -34,8 +34,9 @@ column          meaning
 ==============  ======================================================================
 total           annual (period) total, unit of the per-day KPI (e.g. ``co2_kg``)
 std_error       sqrt(var) from the formula above
-ci_low/ci_high  confidence interval (NaN when a class has < 2 replications)
-half_width      half the interval
+ci_low/ci_high  confidence interval (NaN when a class has < 2 replications), truncated to
+                the KPI's parameter space × days
+half_width      half the untruncated interval
 dof             Welch–Satterthwaite degrees of freedom
 days            operating days counted
 per_day_mean    total / days
@@ -43,8 +44,22 @@ per_day_mean    total / days
 
 Plus ratio rows computed from totals (no interval): ``farebox_ratio`` =
 revenue_total_yen/cost_total_yen, ``subsidy_per_passenger_yen``,
-``co2_g_per_pax_km``. ``riders`` is the annual total of ``boardings`` (ridership counts of
-facts §2.2 are boardings).
+``co2_g_per_pax_km``. ``riders`` is the annual total of ``total_boardings`` (all modes, bus
++ DRT; ``boardings`` for runs without it; ridership counts of facts §2.2 are boardings).
+Intervals are truncated to the KPI's parameter space like the per-day ones
+(:func:`~tomakomai_maas.metrics.stats.kpi_bounds`: a total of a non-negative KPI has
+``ci_low >= 0``), and a class whose replications are all equal adds no variance.
+
+Which calendar days one run stands for (:func:`calendar_coverage`)
+-----------------------------------------------------------------
+The rule of ``docs/calibration.md`` (:func:`tomakomai_maas.calibrate.calendar_strata`): the
+model knows two kinds of day, **weekday** (Mon–Fri, ``service.day_type: weekday``) and
+**weekend** (Sat/Sun, ``service.day_type: saturday`` or ``holiday``: weekend trip rates and
+timetables); national holidays are not known to the model and count by their weekday. A run
+of one day type therefore stands for the operating days of its stratum only; the other
+stratum's days are **not simulated**, and totals over them are not extrapolated from the
+wrong kind of day (``runner.calendar_totals`` reports ``days_covered`` and
+``days_not_simulated`` instead).
 """
 
 from __future__ import annotations
@@ -60,6 +75,8 @@ import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 from scipy import stats
 
+from tomakomai_maas.metrics.stats import kpi_bounds, values_constant
+
 __all__ = [
     "SeasonConfig",
     "AnnualConfig",
@@ -68,6 +85,10 @@ __all__ = [
     "annual_totals",
     "ANNUAL_KPIS",
     "ANNUAL_COLUMNS",
+    "day_stratum",
+    "stratum_of_day_type",
+    "CalendarCoverage",
+    "calendar_coverage",
 ]
 
 log = logging.getLogger(__name__)
@@ -79,8 +100,10 @@ _WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 #: Additive per-day KPIs annualised by default (those present in the runs are used).
 ANNUAL_KPIS: tuple[str, ...] = (
     "requests", "served", "boardings", "vehicle_km", "pax_km", "energy_kwh", "fuel_l",
-    "co2_kg", "takeovers", "trips_cancelled", "cost_total_yen", "revenue_total_yen",
-    "revenue_fare_yen", "subsidy_required_yen", "passengers", "vehicle_hours",
+    "co2_kg", "total_boardings", "total_vehicle_km", "total_pax_km", "total_energy_kwh",
+    "total_fuel_l", "total_co2_kg", "takeovers", "trips_cancelled", "cost_total_yen",
+    "revenue_total_yen", "revenue_fare_yen", "subsidy_required_yen", "passengers",
+    "vehicle_hours",
 )
 ANNUAL_COLUMNS: tuple[str, ...] = ("total", "std_error", "ci_low", "ci_high", "half_width",
                                    "dof", "days", "per_day_mean")
@@ -128,6 +151,50 @@ class AnnualConfig(_Model):
         if missing:
             raise ValueError(f"weekday_day_types misses {missing}; give all of {list(_WEEKDAYS)}")
         return v
+
+
+Stratum = Literal["weekday", "weekend"]
+
+
+def day_stratum(day: dt.date) -> Stratum:
+    """``weekday`` for Mon–Fri (national holidays included), ``weekend`` for Sat/Sun."""
+    return "weekday" if day.weekday() < 5 else "weekend"
+
+
+def stratum_of_day_type(day_type: str) -> Stratum:
+    """The stratum a run of ``service.day_type`` stands for (saturday/holiday: weekend)."""
+    if day_type not in ("weekday", "saturday", "holiday"):
+        raise ValueError(f"day_type {day_type!r}; allowed: weekday, saturday, holiday")
+    return "weekday" if day_type == "weekday" else "weekend"
+
+
+class CalendarCoverage(BaseModel):
+    """Operating days a run of one day type stands for, and those it does not."""
+
+    model_config = ConfigDict(frozen=True)
+
+    stratum: Stratum
+    days: list[dt.date]
+    covered: list[dt.date]
+    not_simulated: dict[str, int]
+
+    @property
+    def complete(self) -> bool:
+        return not any(self.not_simulated.values())
+
+
+def calendar_coverage(days: Iterable[dt.date] | Any, day_type: str) -> CalendarCoverage:
+    """Split operating ``days`` into those of the simulated ``day_type``'s stratum and the
+    count of the others by stratum (rule in the module docstring)."""
+    all_days = _dates(days)
+    stratum = stratum_of_day_type(day_type)
+    covered = [d for d in all_days if day_stratum(d) == stratum]
+    other: dict[str, int] = {}
+    for d in all_days:
+        if day_stratum(d) != stratum:
+            other[day_stratum(d)] = other.get(day_stratum(d), 0) + 1
+    return CalendarCoverage(stratum=stratum, days=all_days, covered=covered,
+                            not_simulated=dict(sorted(other.items())))
 
 
 def _dates(days: Iterable[dt.date] | Any) -> list[dt.date]:
@@ -219,11 +286,12 @@ def annual_totals(days: Iterable[dt.date] | Any,
                 total = math.nan
                 ok = False
                 break
-            total += d * float(x.mean())
+            const = values_constant(x)
+            total += d * (float(x[0]) if const else float(x.mean()))
             if x.size < 2:
                 ok = False
                 continue
-            v = d * d * float(x.var(ddof=1)) / x.size
+            v = 0.0 if const else d * d * float(x.var(ddof=1)) / x.size
             var += v
             terms.append((v, x.size - 1))
         se = math.sqrt(var) if ok else math.nan
@@ -234,7 +302,11 @@ def annual_totals(days: Iterable[dt.date] | Any,
             dof, h = math.inf, 0.0
         else:
             dof, h = math.nan, math.nan
-        rows[name] = (total, se, total - h, total + h, h, dof, n_days,
+        lo_b, hi_b = kpi_bounds(name)
+        lo, hi = total - h, total + h
+        if math.isfinite(lo):
+            lo, hi = max(lo, lo_b * n_days), min(hi, hi_b * n_days)
+        rows[name] = (total, se, lo, hi, h, dof, n_days,
                       total / n_days if n_days else math.nan)
     out = pd.DataFrame.from_dict(rows, orient="index", columns=list(ANNUAL_COLUMNS))
     out.index.name = "kpi"
@@ -245,7 +317,9 @@ def annual_totals(days: Iterable[dt.date] | Any,
         return math.nan
 
     nan = math.nan
-    if "boardings" in out.index:
+    if "total_boardings" in out.index:
+        out.loc["riders"] = out.loc["total_boardings"]
+    elif "boardings" in out.index:
         out.loc["riders"] = out.loc["boardings"]
     extra = {
         "farebox_ratio": ratio("revenue_total_yen", "cost_total_yen"),

@@ -7,7 +7,9 @@ The first scenario is the **baseline**.
 
 Tables (all long/tidy, one row per scenario × KPI):
 
-``kpi_table``      scenario, kpi, mean, ci_low, ci_high, half_width, std, n
+``kpi_table``      scenario, kpi, mean, ci_low, ci_high, half_width, std, n (the interval
+                   truncated to the KPI's parameter space, :func:`~tomakomai_maas.metrics.
+                   stats.kpi_bounds`; ``half_width`` is the untruncated t half-width)
 ``differences``    scenario, baseline, kpi, baseline_mean, mean, diff, ci_low, ci_high,
                    half_width, n, rel_diff (diff / baseline_mean), significant (CI excludes 0);
                    a difference at floating-point round-off level is reported as exactly 0
@@ -20,8 +22,8 @@ Tables (all long/tidy, one row per scenario × KPI):
                    ``ScenarioResult.accessibility``
 
 Derived KPI (per replication, added here because it only exists for comparisons):
-``co2_g_per_boarding`` = (``co2_kg`` + ``drt.co2_kg``) · 1000 / ``boardings`` (NaN without
-boardings): CO2 per passenger boarding.
+``co2_g_per_boarding`` = ``total_co2_kg`` · 1000 / ``total_boardings`` (all modes: buses, AV
+line and DRT; NaN without boardings): CO2 per passenger boarding.
 
 Sweeps (:func:`sweep`) run one scenario over a grid of ``--set`` overrides with the same
 seeds at every point; :func:`sweep_table` gives one row per point × KPI.
@@ -48,7 +50,7 @@ import pandas as pd
 
 from tomakomai_maas.executors import Executor, LocalExecutor, SerialExecutor
 from tomakomai_maas.metrics.kpi import KPI_NAMES
-from tomakomai_maas.metrics.stats import mean_ci, paired_difference
+from tomakomai_maas.metrics.stats import kpi_bounds, mean_ci, paired_difference
 from tomakomai_maas.rng import replication_seed
 from tomakomai_maas.scenario.load import resolved_dict
 from tomakomai_maas.scenario.schema import Scenario
@@ -354,12 +356,16 @@ def _unique_names(scenarios: Sequence[Scenario]) -> list[Scenario]:
 def add_derived_kpis(kpis: Mapping[str, float]) -> dict[str, float]:
     """Return a copy of one replication's KPIs with ``co2_g_per_boarding`` added.
 
-    CO2 is ``co2_kg`` (timetabled vehicles) plus ``drt.co2_kg`` (the DRT fleet, reported
-    separately) when present; the denominator is ``boardings``.
+    All modes: ``total_co2_kg`` / ``total_boardings`` (:func:`tomakomai_maas.metrics.kpi.
+    total_kpis`, computed from the parts when a KPI dict predates them), so the CO2 of the
+    DRT fleet is divided by the DRT passengers too.
     """
+    from tomakomai_maas.metrics.kpi import total_kpis
+
     out = dict(kpis)
-    b = float(out.get("boardings", float("nan")))
-    co2 = float(out.get("co2_kg", float("nan"))) + float(out.get("drt.co2_kg", 0.0) or 0.0)
+    tot = total_kpis(out) if "total_co2_kg" not in out else out
+    b = float(tot.get("total_boardings", float("nan")))
+    co2 = float(tot.get("total_co2_kg", float("nan")))
     out["co2_g_per_boarding"] = co2 * 1000.0 / b if b > 0 else float("nan")
     return out
 
@@ -377,7 +383,8 @@ def kpi_table(results: Sequence[ScenarioResult], confidence: float = 0.95) -> pd
     rows = []
     for r in results:
         for k in names:
-            e = mean_ci([float(d.get(k, float("nan"))) for d in r.kpis], confidence)
+            e = mean_ci([float(d.get(k, float("nan"))) for d in r.kpis], confidence,
+                        bounds=kpi_bounds(k), name=k)
             rows.append({"scenario": r.label, "kpi": k, "mean": e.mean, "ci_low": e.ci_low,
                          "ci_high": e.ci_high, "half_width": e.half_width, "std": e.std,
                          "n": e.n})
@@ -536,7 +543,7 @@ def boardings_by_hour(vehicle_stops: pd.DataFrame, *, replications: int | None =
     per = per.fillna(0.0)
     rows = []
     for h, vals in per.iterrows():
-        e = mean_ci(vals.to_numpy(dtype=float), confidence)
+        e = mean_ci(vals.to_numpy(dtype=float), confidence, bounds=(0.0, math.inf))
         rows.append({"hour": int(h), "boardings": e.mean, "ci_low": e.ci_low,
                      "ci_high": e.ci_high})
     return pd.DataFrame(rows, columns=["hour", "boardings", "ci_low", "ci_high"])
@@ -749,7 +756,7 @@ def sweep_table(result: SweepResult) -> pd.DataFrame:
     for p, per in zip(result.points, result.kpis, strict=True):
         for k in names:
             vals = [float(d.get(k, float("nan"))) for d in per]
-            e = mean_ci(vals, result.confidence)
+            e = mean_ci(vals, result.confidence, bounds=kpi_bounds(k), name=k)
             dd = _round_off(paired_difference([float(d.get(k, float("nan"))) for d in first],
                                               vals, result.confidence), e.mean)
             rows.append({"point": p.index, **p.params, "kpi": k, "mean": e.mean,

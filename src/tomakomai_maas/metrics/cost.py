@@ -26,8 +26,14 @@ Activity measured from the tables
   share of a spare).
 * An optional ``drt_vehicles`` table (one row per DRT vehicle shift, columns
   ``vehicle_id, vehicle_type, duty_s, km, energy_kwh, fuel_l``; ``duty_s`` = seconds on duty)
-  is costed like trips of route ``"drt"`` without the layover share. It is skipped with a
-  warning if columns are missing.
+  is costed like trips of route ``"drt"`` without the layover share and without the deadhead
+  km share (a shift's ``km`` already include the drives from and back to the depot and
+  every empty km). It is skipped with a warning if columns are missing.
+* This is the **only** DRT cost of a run: the DRT KPI ``drt.cost_yen`` is
+  ``cost_total_yen.drt`` (:func:`tomakomai_maas.metrics.kpi.drt_kpis`), so the unit costs
+  of DRT are set in the scenario's ``cost:`` section like every other vehicle's (staff per
+  hour by automation level, ``cost.vehicles.<type or class>`` for capital, depot, system
+  fee and maintenance).
 
 Cost line items (``yen`` per day; all rates from :class:`CostConfig`)
 --------------------------------------------------------------------
@@ -48,9 +54,10 @@ cost_remote_yen                   remote staff: Level 4 vehicle hours /
                                   ratio N of the level, is paid over the service span (first
                                   departure to last arrival) × (1 + layover share) instead.
 cost_capital_yen                  fleet × capital cost per vehicle-day (below)
-cost_maintenance_yen              vehicle-km × (1 + deadhead share) × ``maintenance_yen_per_km``
-cost_electricity_yen              kWh × (1 + deadhead share) × ``electricity_yen_per_kwh``
-cost_fuel_yen                     litres × (1 + deadhead share) × ``diesel_yen_per_l``
+cost_maintenance_yen              vehicle-km × (1 + deadhead share; DRT: 1) ×
+                                  ``maintenance_yen_per_km``
+cost_electricity_yen              kWh × (1 + deadhead share; DRT: 1) × ``electricity_yen_per_kwh``
+cost_fuel_yen                     litres × (1 + deadhead share; DRT: 1) × ``diesel_yen_per_l``
 cost_depot_yen                    fleet × ``depot_yen_per_vehicle_day`` (depot, parking,
                                   charging equipment, insurance)
 cost_system_yen                   vehicles in service × ``system_fee_yen_per_vehicle_day``
@@ -511,13 +518,24 @@ def _activity(tables: Mapping[str, pd.DataFrame], world: World) -> pd.DataFrame:
             log.warning("drt_vehicles table lacks columns %s; DRT vehicles are not costed",
                         missing)
         else:
+            types = _vehicle_types(world)
             for r in drt.itertuples(index=False):
-                vtype = world.vehicle_types[str(r.vehicle_type)]
+                vtype = types[str(r.vehicle_type)]
                 s0 = float(getattr(r, "start_s", world.start_s))
                 rows.append(("drt", str(r.vehicle_id), vtype.name, int(vtype.automation_level),
                              float(r.duty_s) / 3600.0, s0, s0 + float(r.duty_s), float(r.km),
                              float(r.energy_kwh), float(r.fuel_l), False))
     return pd.DataFrame(rows, columns=cols)
+
+
+def _vehicle_types(world: World) -> dict[str, VehicleType]:
+    """The World's vehicle types and those of its DRT fleet (a hand-built World may list
+    DRT types only on the vehicles)."""
+    out = dict(world.vehicle_types)
+    if world.drt is not None:
+        for v in world.drt.vehicles:
+            out.setdefault(v.vtype.name, v.vtype)
+    return out
 
 
 def _pax_km(tables: Mapping[str, pd.DataFrame], world: World) -> float:
@@ -597,8 +615,11 @@ def cost_kpis(tables: Mapping[str, pd.DataFrame], world: World, cost_config: Cos
     lay = np.where(act["layover"].to_numpy(bool), 1.0 + cfg.layover_deadhead_share, 1.0) \
         if len(act) else np.zeros(0)
     act = act.assign(veh_h=act["service_h"].to_numpy(float) * lay)
-    dh = 1.0 + cfg.deadhead_km_share
-    vtypes = world.vehicle_types
+    # DRT shifts' km already include the drives from and back to the depot (and every empty
+    # or repositioning km), so only timetabled trips get the deadhead share
+    dh = np.where(act["layover"].to_numpy(bool), 1.0 + cfg.deadhead_km_share, 1.0) \
+        if len(act) else np.zeros(0)
+    vtypes = _vehicle_types(world)
     vc = {name: cfg.vehicle_costs(vtypes[name]) for name in act["vehicle_type"].unique()}
 
     # ---- per-row variable costs

@@ -1,19 +1,37 @@
 """KPIs of one replication, computed from the simulator's tables (never from the event loop).
 
-``summarise(tables, world) -> dict[str, float]``; every KPI name carries its unit. KPIs are
-defined over *public-transport requests* (mode "pt"); walk-only journeys count as served.
+``summarise(tables, world) -> dict[str, float]``; every KPI name carries its unit.
+
+Who is counted
+    ``requests`` are all journeys the simulator handled: public-transport requests (bus, AV,
+    DRT, first/last-mile DRT feeders) **and walk-only journeys** (travellers who chose to
+    walk, or whose best itinerary was a walk); car, bike ... trips are only in
+    ``travellers`` (mode shares). Walk-only journeys always arrive, so ``served_share`` is
+    close to 1 in scenarios with mode choice; ``pt_served_share`` is the share that
+    measures the service: requests that needed a vehicle.
+Timetabled vs all modes
+    ``boardings``, ``vehicle_km``, ``pax_km``, ``energy_kwh``, ``fuel_l``, ``co2_kg`` count
+    the **timetabled** vehicles (buses, AV line) only; DRT has its own ``drt.*`` KPIs. The
+    ``total_*`` KPIs add the two, so a DRT scenario's headline does not read "0 boardings,
+    0 CO2". Wait and journey KPIs always include DRT riders.
 
 =======================  =====================================================================
 KPI                      definition
 =======================  =====================================================================
-travellers               travellers in the demand, whatever mode they chose
-requests                 requests the simulator served or tried to (PT, walk-only, DRT)
-served                   requests that reached their destination
-served_share             served / requests
+travellers               travellers in the demand, whatever mode they chose (incl. car, bike)
+requests                 journeys simulated: public transport (bus, AV, DRT) and walk-only
+served                   of those, journeys that reached their destination (walk-only ones
+                         always do)
+served_share             served / requests (walk-only journeys included)
+pt_requests              requests that needed a vehicle: every request except walk-only
+                         journeys (trips-table ``mode`` != ``walk``), i.e. bus, AV, DRT and
+                         feeder journeys, incl. those that found no route or gave up
+pt_served                of those, journeys that reached their destination
+pt_served_share          pt_served / pt_requests (NaN without pt_requests)
 gave_up                  requests abandoned after the patience limit (incl. after denials)
 no_route                 requests without any itinerary (e.g. outside service hours)
 denied_boardings         boarding attempts refused because the vehicle was full
-boardings                passenger boardings over all vehicle trips
+boardings                passenger boardings over all timetabled vehicle trips
 wait_mean_min            mean total wait (initial + transfers) of served riders, minutes
 wait_p95_min             95th percentile of the same
 journey_mean_min         mean door-to-door time of served riders (request → arrival), minutes
@@ -21,27 +39,40 @@ walk_mean_min            mean walking time of served riders, minutes
 ivt_mean_min             mean in-vehicle time of served riders, minutes
 transfers_mean           mean transfers per served rider
 on_time_share            share of timepoint departures within the on-time band
-dep_delay_mean_min       mean departure delay over vehicle trips, minutes
-vehicle_km               km driven by timetabled vehicles
-pax_km                   passenger-km carried
+dep_delay_mean_min       mean departure delay over vehicle trips, minutes (signed: < 0 early)
+vehicle_km               km driven by timetabled vehicles in service
+pax_km                   passenger-km carried by timetabled vehicles
 load_factor_max          max over vehicle trips of max load / capacity
-energy_kwh               electricity used (EV vehicles)
-fuel_l                   diesel used
-co2_kg                   CO2 from energy and fuel
+energy_kwh               electricity used by timetabled vehicles (EV)
+fuel_l                   diesel used by timetabled vehicles
+co2_kg                   CO2 of timetabled vehicles from energy and fuel
 co2_g_per_pax_km         co2_kg·1000 / pax_km (NaN when no pax_km)
-takeovers                AV manual takeovers
+takeovers                AV manual takeovers (timetabled AV)
 takeovers_per_100km      takeovers per 100 AV-km
 sudden_stops             AV sudden stops
 trips_cancelled          vehicle trips cancelled (e.g. AV suspension in heavy snowfall)
+total_boardings          all modes: boardings + ``drt.passengers`` (persons boarding a DRT
+                         vehicle; a feeder ride is a boarding like a bus ride)
+total_vehicle_km         vehicle_km + ``drt.vehicle_km`` (DRT km include empty and
+                         repositioning km; timetabled km are in-service km)
+total_pax_km             pax_km + ``drt.pax_km``
+total_energy_kwh         energy_kwh + ``drt.energy_kwh``
+total_fuel_l             fuel_l + ``drt.fuel_l``
+total_co2_kg             co2_kg + ``drt.co2_kg``
+total_co2_g_per_pax_km   total_co2_kg·1000 / total_pax_km (NaN when no pax_km)
 boardings.<route_id>     boardings per route
-cost_*, revenue_*, ...   cost, revenue and subsidy per day (:mod:`tomakomai_maas.metrics.cost`)
+cost_*, revenue_*, ...   cost, revenue and subsidy per day (:mod:`tomakomai_maas.metrics.cost`;
+                         its totals include DRT)
 drt.*                    on-demand service KPIs, only when the run has the DRT tables
                          (:func:`drt_kpis`)
 =======================  =====================================================================
+
+Without a DRT service the ``total_*`` KPIs equal their timetabled counterparts.
 """
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 
 import numpy as np
@@ -49,15 +80,28 @@ import pandas as pd
 
 from tomakomai_maas.world import World
 
-__all__ = ["summarise", "KPI_NAMES", "drt_kpis", "DRT_KPI_NAMES"]
+__all__ = ["summarise", "KPI_NAMES", "TOTAL_KPI_PARTS", "drt_kpis", "DRT_KPI_NAMES"]
 
 KPI_NAMES = (
-    "travellers", "requests", "served", "served_share", "gave_up", "no_route", "denied_boardings",
+    "travellers", "requests", "served", "served_share", "pt_requests", "pt_served",
+    "pt_served_share", "gave_up", "no_route", "denied_boardings",
     "boardings", "wait_mean_min", "wait_p95_min", "journey_mean_min", "walk_mean_min",
     "ivt_mean_min", "transfers_mean", "on_time_share", "dep_delay_mean_min", "vehicle_km",
     "pax_km", "load_factor_max", "energy_kwh", "fuel_l", "co2_kg", "co2_g_per_pax_km",
     "takeovers", "takeovers_per_100km", "sudden_stops", "trips_cancelled",
+    "total_boardings", "total_vehicle_km", "total_pax_km", "total_energy_kwh", "total_fuel_l",
+    "total_co2_kg", "total_co2_g_per_pax_km",
 )
+
+#: all-mode total -> (timetabled KPI, DRT KPI) it adds up.
+TOTAL_KPI_PARTS: dict[str, tuple[str, str]] = {
+    "total_boardings": ("boardings", "drt.passengers"),
+    "total_vehicle_km": ("vehicle_km", "drt.vehicle_km"),
+    "total_pax_km": ("pax_km", "drt.pax_km"),
+    "total_energy_kwh": ("energy_kwh", "drt.energy_kwh"),
+    "total_fuel_l": ("fuel_l", "drt.fuel_l"),
+    "total_co2_kg": ("co2_kg", "drt.co2_kg"),
+}
 
 
 def _mean(x: pd.Series) -> float:
@@ -87,6 +131,10 @@ def summarise(tables: Mapping[str, pd.DataFrame], world: World | None = None) ->
     k["requests"] = float(n)
     k["served"] = float(len(served))
     k["served_share"] = len(served) / n if n else float("nan")
+    pt = trips[trips["mode"] != "walk"]
+    k["pt_requests"] = float(len(pt))
+    k["pt_served"] = float((pt["status"] == "served").sum())
+    k["pt_served_share"] = k["pt_served"] / len(pt) if len(pt) else float("nan")
     k["gave_up"] = float(trips["status"].isin(["gave_up", "denied"]).sum())
     k["no_route"] = float((trips["status"] == "no_route").sum())
     k["denied_boardings"] = float(trips["n_denied"].sum()) if n else 0.0
@@ -118,16 +166,32 @@ def summarise(tables: Mapping[str, pd.DataFrame], world: World | None = None) ->
         for rid, b in ran.groupby("route_id", sort=True)["boardings"].sum().items():
             k[f"boardings.{rid}"] = float(b)
     cost_config = world.extras.get("cost_config") if world is not None else None
+    costs: dict[str, float] | None = None
     if cost_config is not None:
         from tomakomai_maas.metrics.cost import cost_kpis
 
         # The cost model's activity counts (boardings, vehicle_km, ...) include DRT; the core
         # KPIs above keep their timetabled-service definitions, so only new keys are added.
-        for name, value in cost_kpis(tables, world, cost_config).items():
+        costs = cost_kpis(tables, world, cost_config)  # type: ignore[arg-type]
+        for name, value in costs.items():
             k.setdefault(name, value)
     if tables.get("drt_requests") is not None and tables.get("drt_vehicles") is not None:
-        k.update(drt_kpis(tables, world))
+        k.update(drt_kpis(tables, world, costs=costs))
+    k.update(total_kpis(k))
     return k
+
+
+def total_kpis(k: Mapping[str, float]) -> dict[str, float]:
+    """The all-mode ``total_*`` KPIs from one replication's timetabled and ``drt.*`` KPIs
+    (:data:`TOTAL_KPI_PARTS`; without DRT KPIs the DRT part is 0, an unknown timetabled
+    part, e.g. ``pax_km`` without a World, makes the total NaN)."""
+    out: dict[str, float] = {}
+    for name, (fixed, drt) in TOTAL_KPI_PARTS.items():
+        out[name] = float(k.get(fixed, math.nan)) + float(k.get(drt, 0.0))
+    pkm = out["total_pax_km"]
+    out["total_co2_g_per_pax_km"] = (out["total_co2_kg"] * 1000 / pkm if pkm > 0
+                                     else float("nan"))
+    return out
 
 
 # -- on-demand (DRT) ---------------------------------------------------------------------------
@@ -144,7 +208,8 @@ DRT_KPI_NAMES = (
 )
 
 
-def drt_kpis(tables: Mapping[str, pd.DataFrame], world: World | None = None) -> dict[str, float]:
+def drt_kpis(tables: Mapping[str, pd.DataFrame], world: World | None = None, *,
+             costs: Mapping[str, float] | None = None) -> dict[str, float]:
     """DRT KPIs of one replication from ``drt_requests`` and ``drt_vehicles``.
 
     =============================  ================================================================
@@ -167,11 +232,12 @@ def drt_kpis(tables: Mapping[str, pd.DataFrame], world: World | None = None) -> 
     drt.energy_kwh / fuel_l /      energy, fuel and CO2 of the DRT fleet
     co2_kg
     drt.fare_revenue_yen           fares paid by served bookings
-    drt.cost_yen                   simple operating cost (:class:`~tomakomai_maas.drt_world.
-                                   DrtCostParams`, assumed defaults): shift hours × staff rate
-                                   (driver / operator on board / share of a remote supervisor)
-                                   + vehicle cost per shift-day + km × maintenance + fuel and
-                                   electricity
+    drt.cost_yen                   operating cost of the DRT service per day = the cost
+                                   model's ``cost_total_yen.drt`` (:mod:`tomakomai_maas.
+                                   metrics.cost`, unit costs from the scenario's ``cost:``
+                                   section): staff for the shift hours, the DRT vehicles'
+                                   capital, depot and system fee, maintenance, energy and
+                                   overhead; NaN without a World
     drt.cost_per_trip_yen          cost / served bookings
     drt.subsidy_per_trip_yen       (cost − fare revenue) / served bookings
     drt.late_pickups / share       served bookings picked up after their latest pick-up (count,
@@ -186,11 +252,12 @@ def drt_kpis(tables: Mapping[str, pd.DataFrame], world: World | None = None) -> 
     drt.rejected.<reason>          rejected bookings per reason (every reason, 0 when absent)
     =============================  ================================================================
 
-    Costs use ``world.drt.costs`` when ``world`` has a DRT service, else the defaults. The
-    full cost model is :mod:`tomakomai_maas.metrics.cost`.
+    One source of truth for cost: ``drt.cost_yen`` is the cost model's DRT line
+    (``cost_total_yen.drt``), so the KPI table never shows two DRT costs. ``costs``: the
+    cost model's KPIs of the same tables when already computed (:func:`summarise` passes
+    them); else they are computed here with ``world.extras["cost_config"]`` (the scenario's
+    ``cost:`` section), or the default :class:`~tomakomai_maas.metrics.cost.CostConfig`.
     """
-    from tomakomai_maas.drt_world import DrtCostParams
-
     nan = float("nan")
     req = tables["drt_requests"]
     veh = tables["drt_vehicles"]
@@ -222,14 +289,12 @@ def drt_kpis(tables: Mapping[str, pd.DataFrame], world: World | None = None) -> 
                       ("co2_kg", "drt.co2_kg")):
         k[name] = float(veh[col].sum()) if len(veh) else 0.0
     k["drt.fare_revenue_yen"] = float(served["fare_yen"].sum()) if ns else 0.0
-    drt = getattr(world, "drt", None) if world is not None else None
-    c = drt.costs if drt is not None else DrtCostParams()
-    cost = 0.0
-    for r in veh.itertuples(index=False):
-        lvl = int(r.automation_level)
-        cost += (float(r.duty_s) / 3600.0 * c.staff_yen_per_h(lvl) + c.vehicle_yen_per_day(lvl)
-                 + float(r.km) * c.maintenance_yen_per_km + float(r.fuel_l) * c.fuel_yen_per_l
-                 + float(r.energy_kwh) * c.electricity_yen_per_kwh)
+    if costs is None and world is not None:
+        from tomakomai_maas.metrics.cost import CostConfig, cost_kpis
+
+        cfg = (world.extras or {}).get("cost_config") or CostConfig()
+        costs = cost_kpis(tables, world, cfg)
+    cost = (float(costs.get("cost_total_yen.drt", 0.0)) if costs is not None else nan)
     k["drt.cost_yen"] = cost
     k["drt.cost_per_trip_yen"] = cost / ns if ns else nan
     k["drt.subsidy_per_trip_yen"] = (cost - k["drt.fare_revenue_yen"]) / ns if ns else nan

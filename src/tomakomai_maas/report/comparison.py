@@ -48,12 +48,16 @@ log = logging.getLogger(__name__)
 
 def markdown_tables(comp: mc.Comparison, *, lang: str = "ja") -> str:
     """The KPI table (and differences, with several scenarios) as Markdown."""
+    from tomakomai_maas.metrics.stats import few_replications_warning
+
     labels = comp.labels
     kt = comp.kpi_table.set_index(["kpi", "scenario"])
+    warn = few_replications_warning(comp.replications, lang)
     lines = [*(f"> **{text('caution', lang)}**: {c}\n" for c in caution_texts(comp, lang)),
              f"# {text('kpi_table', lang)}", "",
              f"{text('replications', lang)}: {comp.replications}, "
              f"{text('seeds', lang)}: {comp.base_seed}..{comp.base_seed + comp.replications - 1}",
+             *(["", f"**{text('warning', lang)}**: {warn}"] if warn else []),
              "", "| " + " | ".join([text("kpi", lang), "name", *labels]) + " |",
              "|" + "---|" * (len(labels) + 2)]
     for k in dict.fromkeys(comp.kpi_table["kpi"]):
@@ -284,6 +288,7 @@ def write_comparison(comp: mc.Comparison, out_dir: str | Path, *, lang: str = "j
     """
     from tomakomai_maas import __version__
     from tomakomai_maas.metrics.observed import observed_vs_simulated
+    from tomakomai_maas.metrics.stats import few_replications_warning
     from tomakomai_maas.runner import write_json
 
     check_lang(lang)
@@ -321,6 +326,9 @@ def write_comparison(comp: mc.Comparison, out_dir: str | Path, *, lang: str = "j
     meta = {text("replications", lang): comp.replications,
             text("seeds", lang): f"{comp.base_seed}..{comp.base_seed + comp.replications - 1}",
             "tomakomai-maas": __version__}
+    warn = few_replications_warning(comp.replications, lang)
+    if warn:
+        meta[text("warning", lang)] = warn
     observed = observed_vs_simulated(comp.results)
     observed.to_csv(out / "observed.csv", index=False, float_format="%.10g")
     paths["observed.csv"] = out / "observed.csv"

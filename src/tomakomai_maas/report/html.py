@@ -269,6 +269,16 @@ def _access_html(access: pd.DataFrame, labels: Sequence[str], lang: str, note: s
     return "".join(out)
 
 
+_VERDICT_TEXT: dict[str, tuple[str, str]] = {
+    "agrees": ("○", "yes"),
+    "disagrees": ("×", "no"),
+    "inconclusive": ("判定不能 (信頼区間が広すぎる)", "inconclusive (CI too wide)"),
+    "n/a (calibrated)": ("対象外 (較正目標)", "n/a (calibrated)"),
+    "n/a (days not simulated)": ("対象外 (未シミュレーションの日あり)",
+                                 "n/a (days not simulated)"),
+}
+
+
 def _observed_html(obs: pd.DataFrame, lang: str) -> str:
     ja = lang == "ja"
     head = (["シナリオ", "項目", "観測値", "シミュレーション (95%CI)", "一致", "役割", "出典"] if ja
@@ -283,13 +293,18 @@ def _observed_html(obs: pd.DataFrame, lang: str) -> str:
              else f"{fmt_number(r.observed_low)}–{fmt_number(r.observed_high)}")
         ci = (f" [{fmt_number(r.ci_low)}, {fmt_number(r.ci_high)}]"
               if pd.notna(r.ci_low) and pd.notna(r.ci_high) else "")
-        ok = ("○" if r.agrees else "×") if ja else ("yes" if r.agrees else "no")
-        rows.append(f"<tr><td>{_e(r.scenario)}</td><td>{_e(r.quantity)}</td><td>{_e(o)}</td>"
-                    f"<td>{_e(fmt_number(r.simulated_mean))}{_e(ci)}</td><td>{_e(ok)}</td>"
-                    f"<td>{_e(role.get(r.role, r.role))}</td><td>{_e(r.source)}</td></tr>")
+        v = str(getattr(r, "verdict", "") or ("agrees" if r.agrees else "disagrees"))
+        ok = _VERDICT_TEXT.get(v, (v, v))[0 if ja else 1]
+        note = str(getattr(r, "note", "") or "")
+        note_html = f"<br><span class='note'>{_e(note)}</span>" if note else ""
+        rows.append(f"<tr><td>{_e(r.scenario)}</td><td>{_e(r.quantity)}{note_html}</td>"
+                    f"<td>{_e(o)}</td><td>{_e(fmt_number(r.simulated_mean))}{_e(ci)}</td>"
+                    f"<td>{_e(ok)}</td><td>{_e(role.get(r.role, r.role))}</td>"
+                    f"<td>{_e(r.source)}</td></tr>")
     title = "観測値との比較" if ja else "Simulated against observed"
-    return (f"<h2>{_e(title)}</h2><table class='observed'><thead><tr>"
-            + "".join(f"<th>{_e(h)}</th>" for h in head) + "</tr></thead><tbody>"
+    rule = text("observed_rule", lang)
+    return (f"<h2>{_e(title)}</h2><p class='note'>{_e(rule)}</p><table class='observed'>"
+            "<thead><tr>" + "".join(f"<th>{_e(h)}</th>" for h in head) + "</tr></thead><tbody>"
             + "".join(rows) + "</tbody></table>")
 
 

@@ -14,13 +14,20 @@ LANGS = ("ja", "en")
 
 #: KPI name → (Japanese, English), units in brackets.
 KPI_LABELS: dict[str, tuple[str, str]] = {
-    "requests": ("移動需要 (件)", "Requests"),
-    "served": ("到着できた利用者 (人)", "Served requests"),
-    "served_share": ("サービス率", "Served share"),
+    "requests": ("シミュレーション対象の移動 (公共交通+徒歩のみ, 件)",
+                 "Journeys simulated (public transport + walk-only)"),
+    "served": ("目的地に到着した移動 (徒歩のみを含む, 件)",
+               "Journeys completed (incl. walk-only)"),
+    "served_share": ("到着した移動の割合 (徒歩のみを含む)", "Completed share (incl. walk-only)"),
+    "pt_requests": ("公共交通を要する移動 (バス・デマンド, 件)",
+                    "Journeys needing a vehicle (bus, AV, DRT)"),
+    "pt_served": ("公共交通で到着した移動 (件)", "Journeys completed by public transport"),
+    "pt_served_share": ("公共交通の移動完了率 (徒歩のみを除く)",
+                        "Public-transport completed share (excl. walk-only)"),
     "gave_up": ("断念した利用者 (人)", "Gave up"),
     "no_route": ("経路なし (件)", "No route"),
     "denied_boardings": ("満員で乗れなかった回数", "Denied boardings"),
-    "boardings": ("乗車人数 (人)", "Boardings"),
+    "boardings": ("乗車人数 (路線バス・自動運転バス, 人)", "Boardings (timetabled buses)"),
     "wait_mean_min": ("平均待ち時間 (分)", "Mean wait (min)"),
     "wait_p95_min": ("待ち時間 95%値 (分)", "95th percentile wait (min)"),
     "journey_mean_min": ("平均所要時間 (分)", "Mean journey time (min)"),
@@ -29,14 +36,24 @@ KPI_LABELS: dict[str, tuple[str, str]] = {
     "transfers_mean": ("平均乗換回数", "Mean transfers"),
     "on_time_share": ("定時運行率", "On-time share"),
     "dep_delay_mean_min": ("平均出発遅延 (分)", "Mean departure delay (min)"),
-    "vehicle_km": ("走行距離 (台km)", "Vehicle-km"),
-    "pax_km": ("人キロ", "Passenger-km"),
+    "vehicle_km": ("走行距離 (路線バス・自動運転バス, 台km)", "Vehicle-km (timetabled buses)"),
+    "pax_km": ("人キロ (路線バス・自動運転バス)", "Passenger-km (timetabled buses)"),
     "load_factor_max": ("最大乗車率", "Max load factor"),
-    "energy_kwh": ("電力量 (kWh)", "Electricity (kWh)"),
-    "fuel_l": ("軽油 (L)", "Diesel (l)"),
-    "co2_kg": ("CO2排出量 (kg)", "CO2 (kg)"),
-    "co2_g_per_pax_km": ("人キロあたりCO2 (g)", "CO2 per passenger-km (g)"),
-    "co2_g_per_boarding": ("乗車1人あたりCO2 (g)", "CO2 per passenger (g)"),
+    "energy_kwh": ("電力量 (路線バス・自動運転バス, kWh)", "Electricity (timetabled buses, kWh)"),
+    "fuel_l": ("軽油 (路線バス・自動運転バス, L)", "Diesel (timetabled buses, l)"),
+    "co2_kg": ("CO2排出量 (路線バス・自動運転バス, kg)", "CO2 (timetabled buses, kg)"),
+    "co2_g_per_pax_km": ("人キロあたりCO2 (路線バス・自動運転バス, g)",
+                         "CO2 per passenger-km (timetabled buses, g)"),
+    "co2_g_per_boarding": ("乗車1人あたりCO2 (全手段, g)", "CO2 per boarding (all modes, g)"),
+    "total_boardings": ("乗車人数 (全手段: バス+デマンド, 人)",
+                        "Boardings, all modes (bus + DRT)"),
+    "total_vehicle_km": ("走行距離 (全手段, 台km)", "Vehicle-km, all modes"),
+    "total_pax_km": ("人キロ (全手段)", "Passenger-km, all modes"),
+    "total_energy_kwh": ("電力量 (全手段, kWh)", "Electricity, all modes (kWh)"),
+    "total_fuel_l": ("燃料 (全手段, L)", "Fuel, all modes (l)"),
+    "total_co2_kg": ("CO2排出量 (全手段, kg)", "CO2, all modes (kg)"),
+    "total_co2_g_per_pax_km": ("人キロあたりCO2 (全手段, g)",
+                               "CO2 per passenger-km, all modes (g)"),
     "takeovers": ("手動介入 (回)", "Manual takeovers"),
     "takeovers_per_100km": ("100kmあたり手動介入 (回)", "Takeovers per 100 km"),
     "sudden_stops": ("急停止 (回)", "Sudden stops"),
@@ -241,6 +258,20 @@ TEXT: dict[str, tuple[str, str]] = {
     "figures": ("図", "Figures"),
     "replications": ("反復回数", "replications"),
     "seeds": ("乱数シード", "seeds"),
+    "warning": ("注意", "warning"),
+    "observed_rule": (
+        "一致の判定: 観測値の範囲がシミュレーションの95%信頼区間と重なれば○、重ならなければ×。"
+        "較正目標 (モデルをこの値に合わせたもの) は一致が当然のため判定しません。"
+        "信頼区間の半幅が観測値の25%を超える場合 (または反復が2回未満) は判定不能とします。"
+        "期間全体の利用者数は、シミュレーションした曜日区分 (平日=月〜金、週末=土日; "
+        "docs/calibration.md と同じ規則) が期間の全運行日を含む場合のみ比較します。",
+        "Agreement: yes when the observed range overlaps the simulated 95% CI, no when it "
+        "does not. A calibration target (the model was fitted to it) is not judged: agreement "
+        "is by construction. When the CI half-width exceeds 25% of the observed value (or "
+        "there are fewer than 2 replications) the comparison is inconclusive. Riders over a "
+        "whole period are compared only when the simulated kind of day (weekday = Mon-Fri, "
+        "weekend = Sat/Sun, the rule of docs/calibration.md) covers every operating day of "
+        "the period."),
     "identical": ("設定の違いはありません", "no differences in the resolved scenarios"),
     "absent": ("(なし)", "(absent)"),
     "file": ("ファイル", "file"),

@@ -54,7 +54,7 @@ __all__ = [
 ]
 
 #: KPIs of the overview figure of a comparison.
-HEADLINE_KPIS = ("served_share", "boardings", "wait_mean_min", "journey_mean_min",
+HEADLINE_KPIS = ("pt_served_share", "total_boardings", "wait_mean_min", "journey_mean_min",
                  "on_time_share", "co2_g_per_boarding")
 
 _PALETTE = ("#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2",

@@ -39,7 +39,6 @@ from tomakomai_maas.dispatch import (
 )
 from tomakomai_maas.drt_world import (
     ChargingParams,
-    DrtCostParams,
     DrtOdDemand,
     DrtOdRate,
     DrtService,
@@ -391,7 +390,6 @@ def build_drt(sc: Any, ctx: Any, stops: Any, vtypes: Any, problems: list[str]
     if len(problems) > n0:
         return None
     cons = cfg.constraints
-    costs = DrtCostParams(**cfg.costs.model_dump())
     return DrtService(
         name=cfg.name,
         tt=tt,
@@ -430,7 +428,6 @@ def build_drt(sc: Any, ctx: Any, stops: Any, vtypes: Any, problems: list[str]
         idle_policy=cfg.idle_policy,
         shift_end_at_depot=cons.shift_end_at_depot,
         fares_yen=dict(cfg.fares_yen),
-        costs=costs,
         feeder=FeederParams(
             enabled=cfg.feeder, transfer_stops=transfer,
             min_access_walk_m=fr.min_access_walk_m, buffer_s=fr.buffer_min * 60.0,

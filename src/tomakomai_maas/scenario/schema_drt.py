@@ -26,7 +26,7 @@ Example (あいとまタクシー-like)::
 from __future__ import annotations
 
 import math
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
@@ -39,7 +39,7 @@ __all__ = [
     "DrtDispatchConfig",
     "DrtRebalancingConfig",
     "DrtFeederConfig",
-    "DrtCostConfig",
+    "DRT_COSTS_REMOVED",
     "DrtChargingConfig",
     "DrtDemandItem",
 ]
@@ -195,18 +195,16 @@ class DrtFeederConfig(_Model):
                                            "plan the connection (default: max_wait_min / 2).")
 
 
-class DrtCostConfig(_Model):
-    """Simple DRT cost per service day; all defaults ASSUMED (see tomakomai_maas.drt_world)."""
-
-    driver_yen_per_h: float = Field(3000.0, ge=0)
-    operator_yen_per_h: float = Field(3000.0, ge=0)
-    remote_yen_per_h: float = Field(3000.0, ge=0)
-    vehicles_per_remote_supervisor: float = Field(3.0, gt=0)
-    vehicle_yen_per_day_driven: float = Field(2500.0, ge=0)
-    vehicle_yen_per_day_autonomous: float = Field(47000.0, ge=0)
-    maintenance_yen_per_km: float = Field(10.0, ge=0)
-    fuel_yen_per_l: float = Field(150.0, ge=0)
-    electricity_yen_per_kwh: float = Field(30.0, ge=0)
+#: The error for the removed ``drt.costs`` section (DRT is costed by the cost model only).
+DRT_COSTS_REMOVED = (
+    "drt.costs was removed: DRT vehicles are costed by the scenario's cost model, section "
+    "'cost:' (one source of truth, so drt.cost_yen equals cost_total_yen.drt). Set staff "
+    "rates with cost.driver_yen_per_hour / cost.operator_yen_per_hour / "
+    "cost.remote_supervisor_yen_per_hour and cost.l4_vehicles_per_remote_supervisor, energy "
+    "prices with cost.diesel_yen_per_l / cost.electricity_yen_per_kwh, and vehicle costs "
+    "(purchase_price_yen, life_years, maintenance_yen_per_km, depot_yen_per_vehicle_day, "
+    "system_fee_yen_per_vehicle_day) with cost.vehicles.<vehicle type name or cost class: "
+    "car, av_shuttle, ev_bus, diesel_bus>")
 
 
 class DrtChargingConfig(_Model):
@@ -271,7 +269,6 @@ class DrtConfig(_Model):
                                         "classes pay the adult fare.")
     pax_classes: dict[str, float] = Field(default_factory=lambda: {"adult": 1.0},
                                           description="Class mix of the drt demand items.")
-    costs: DrtCostConfig = DrtCostConfig()
     charging: DrtChargingConfig = DrtChargingConfig()
     feeder: bool = Field(False, description="Offer DRT as a first/last-mile feeder to "
                          "timetabled lines (see feeder_rules).")
@@ -279,6 +276,13 @@ class DrtConfig(_Model):
     demand: list[DrtDemandItem] = Field(default_factory=list, description="The service's own "
                                         "Poisson demand (requests with mode 'drt' from the "
                                         "scenario's demand are simulated too).")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _no_costs(cls, data: Any) -> Any:
+        if isinstance(data, dict) and "costs" in data:
+            raise ValueError(DRT_COSTS_REMOVED)
+        return data
 
     @field_validator("area")
     @classmethod
