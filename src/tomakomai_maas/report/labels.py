@@ -154,7 +154,7 @@ GOOD_DIRECTION: dict[str, int] = {
     **{k: +1 for k in ("served_share", "boardings", "boardings_bus", "boardings_av",
                        "on_time_share", "passengers", "farebox_ratio", "drt.served_share",
                        "drt.passengers", "drt.shared_share", "drt.occupancy", "drt.soc_min",
-                       "total_boardings")},
+                       "total_boardings", "pt_served_share")},
     **{k: -1 for k in ("gave_up", "no_route", "denied_boardings", "wait_mean_min",
                        "wait_p95_min", "journey_mean_min", "walk_mean_min", "transfers_mean",
                        "dep_delay_mean_min", "energy_kwh", "fuel_l", "co2_kg",
