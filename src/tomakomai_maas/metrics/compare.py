@@ -123,7 +123,7 @@ class Comparison:
     base_seed: int
     replications: int
     confidence: float = 0.95
-    _cache: dict[str, pd.DataFrame] = field(default_factory=dict, repr=False)
+    _cache: dict[str, Any] = field(default_factory=dict, repr=False)
 
     @property
     def labels(self) -> list[str]:
@@ -153,8 +153,11 @@ class Comparison:
 
     @property
     def cautions(self) -> list[dict[str, Any]]:
-        """What makes differences mix more than the supply change: :func:`demand_cautions`."""
-        return demand_cautions(self.results)
+        """What makes differences mix more than the supply change: :func:`demand_cautions`
+        (computed, and logged, once)."""
+        if "cautions" not in self._cache:
+            self._cache["cautions"] = demand_cautions(self.results)
+        return self._cache["cautions"]
 
     @property
     def accessibility(self) -> pd.DataFrame:
