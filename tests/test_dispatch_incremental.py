@@ -26,6 +26,7 @@ from hypothesis import strategies as st
 
 from tomakomai_maas.dispatch import (
     Assignment,
+    BatchAssignmentPolicy,
     DispatchConfig,
     InsertionEngine,
     MatrixTravelTimes,
@@ -106,9 +107,11 @@ def fleet_arrays(f: FleetArrays) -> dict[str, np.ndarray]:
     return {n: getattr(f, n) for n in names}
 
 
-def run_day(day: Day, *, check_arrays: bool = False) -> tuple[int, int, int]:
-    """Dispatch the day with both paths; returns (assigned, rejected, shifted rows)."""
+def run_day(day: Day, *, check_arrays: bool = False) -> tuple[int, int, int, int]:
+    """Dispatch the day with both paths; returns (assigned, rejected, shifted rows, rows
+    skipped by the cost bound)."""
     fast = InsertionEngine(day.tt, config=day.cfg, prune=True)
+    fast.bound_min_rows = 0  # the cost bound on every request, not only on big ones
     fleet = list(day.vehicles)
     n_ok = n_rej = 0
     for q, r in enumerate(day.requests):
@@ -136,7 +139,7 @@ def run_day(day: Day, *, check_arrays: bool = False) -> tuple[int, int, int]:
             fleet[k] = v
         else:
             n_rej += 1
-    return n_ok, n_rej, fast._fleet.n_shifted
+    return n_ok, n_rej, fast._fleet.n_shifted, fast.n_bound_skipped
 
 
 @settings(max_examples=60)
@@ -147,12 +150,12 @@ def test_optimised_path_matches_straightforward_one(seed: int, kind: str) -> Non
 
 def test_seeded_days_cover_shifts_assignments_and_rejections() -> None:
     """A fixed sweep that also shows the interesting paths are taken, not just agreed on."""
-    totals = np.zeros(3, dtype=int)
+    totals = np.zeros(4, dtype=int)
     for seed in range(12):
         for kind in TT_KINDS:
             totals += run_day(make_day(seed, kind), check_arrays=seed < 3)
-    n_ok, n_rej, shifted = totals.tolist()
-    assert n_ok > 300 and n_rej > 100 and shifted > 100, totals
+    n_ok, n_rej, shifted, skipped = totals.tolist()
+    assert n_ok > 300 and n_rej > 100 and shifted > 100 and skipped > 100, totals
 
 
 def test_shifted_rows_equal_rebuilt_rows_when_a_waiting_vehicle_start_moves() -> None:
@@ -184,3 +187,25 @@ def test_shifted_rows_equal_rebuilt_rows_when_a_waiting_vehicle_start_moves() ->
             fresh.sync(fleet, now)
             for name, x in fleet_arrays(eng._fleet).items():
                 assert np.array_equal(x, fleet_arrays(fresh)[name], equal_nan=True), name
+
+
+@settings(max_examples=30)
+@given(st.integers(0, 2**31 - 1), st.sampled_from(TT_KINDS))
+def test_batch_policy_with_cost_bound_matches_unpruned(seed: int, kind: str) -> None:
+    """``best_per_vehicle`` bounds per vehicle: batches of three requests must get the same
+    assignments (schedules, costs) and rejections as with an unpruned engine."""
+    day = make_day(seed, kind, n_req=24)
+    fast = BatchAssignmentPolicy(day.tt, config=day.cfg)
+    fast.engine.bound_min_rows = 0
+    fleets = {"fast": list(day.vehicles), "ref": list(day.vehicles)}
+    for q in range(0, len(day.requests), 3):
+        batch = day.requests[q:q + 3]
+        now = max(r.t_request_s for r in batch)
+        out = {}
+        for name, fleet in fleets.items():
+            fleet = [advance(v, now, day.tt)[0] for v in fleet]
+            pol = fast if name == "fast" else BatchAssignmentPolicy(day.tt, config=day.cfg,
+                                                                    prune=False)
+            out[name] = pol.dispatch(batch, fleet, now_s=now)
+            fleets[name] = list(out[name].vehicles)
+        assert out["fast"] == out["ref"]
