@@ -713,12 +713,13 @@ class InsertionEngine:
         slot_new = f.n_slots
         lat_d = INF if req.latest_dropoff_s is None else float(req.latest_dropoff_s)
 
+        is_p = Tc == width
+        is_d = Tc == width + 1
+        # per row and column, the flat index of the old stop in the fleet arrays (0 for P/D)
+        flat = veh[:, None] * f.width + np.where(Tc < width, Tc, 0)
+
         def ext(arr: np.ndarray, p_val: object, d_val: object) -> np.ndarray:
-            out = np.empty((n, width + 2), dtype=arr.dtype)
-            out[:, :width] = arr[veh, :width]
-            out[:, width] = p_val
-            out[:, width + 1] = d_val
-            return np.take_along_axis(out, Tc, axis=1)
+            return np.where(is_p, p_val, np.where(is_d, d_val, arr.ravel()[flat]))
 
         node = ext(f.nodes, req.origin, req.dest)
         earliest = ext(f.earliest, req.earliest_pickup_s, -INF)
@@ -733,8 +734,6 @@ class InsertionEngine:
         lat_ahead = np.where(valid & (Tc != width), latest, INF)
         lat_ahead = np.minimum.accumulate(lat_ahead[:, ::-1], axis=1)[:, ::-1]
         lat_ahead = np.concatenate([lat_ahead[:, 1:], np.full((n, 1), INF)], axis=1)
-        is_p = Tc == width
-        is_d = Tc == width + 1
         is_old = valid & (Tc < width)
         rs0 = f.slot_start[veh]
         rs = np.empty((n, slot_new + 1))
