@@ -226,9 +226,10 @@ def check_request(
 class InsertionEngine:
     """Cheapest-insertion dispatcher core, reusable across calls.
 
-    Keeps per-vehicle arrays cached between calls (keyed by the identity of each
-    :class:`VehicleState` object and its start time), so pass unchanged vehicles as the
-    same objects. ``prune=False`` evaluates every vehicle and position exhaustively (the
+    Keeps per-vehicle arrays between calls and rebuilds a vehicle's row only when its
+    :class:`VehicleState` object changed (pass unchanged vehicles as the same objects) or
+    its start moved in a way that can change its schedule (see
+    :mod:`tomakomai_maas.dispatch.fleet`). ``prune=False`` evaluates every vehicle and position exhaustively (the
     reference the pruned search must agree with).
 
     With pruning, :meth:`insert` and :meth:`best_per_vehicle` also skip candidates by a
