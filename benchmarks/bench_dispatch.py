@@ -86,6 +86,7 @@ class RunResult:
     pruned_s: float  # time of the pruned engine on the compared requests
     unpruned_s: float  # time of the exhaustive engine on the same requests and states
     unpruned_rows: int
+    bound_skipped: int = 0  # candidates skipped by the cost bound (engines that have it)
 
 
 def outcome(res: Assignment | Rejection) -> tuple:
@@ -132,7 +133,8 @@ def run_day(requests: list[DrtRequest], fleet: list[VehicleState], tt: MatrixTra
             served += 1
     total = time.perf_counter() - t0 - t_full
     return RunResult(t_dispatch, total, engine.n_evaluated_rows, served, n_done, compared,
-                     t_pruned, t_full, full.n_evaluated_rows)
+                     t_pruned, t_full, full.n_evaluated_rows,
+                     getattr(engine, "n_bound_skipped", 0))
 
 
 def run_batch(requests: list[DrtRequest], fleet: list[VehicleState], tt: MatrixTravelTimes, *,
@@ -191,7 +193,9 @@ def main(argv: list[str] | None = None) -> int:
           f"({res.dispatch_s:.1f} s), {n / res.total_s:8.0f} requests/s incl. advancing "
           f"({res.total_s:.1f} s)")
     print(f"  served {res.served}/{n} ({res.served / n:.1%}), {res.n_stops_done} stops executed, "
-          f"{res.rows / n:.0f} candidate insertions evaluated per request")
+          f"{res.rows / n:.0f} candidate insertions evaluated per request"
+          + (f" ({res.bound_skipped / n:.0f} skipped by the cost bound)" if res.bound_skipped
+             else ""))
     if res.compared:
         print(f"exhaustive (prune=False) on {res.compared} of the requests, same vehicle states: "
               f"identical results; {res.unpruned_s:.1f} s vs {res.pruned_s:.2f} s pruned "

@@ -21,6 +21,10 @@ same rejection reason and detail), and the ratio of their times is the pruning s
     python benchmarks/bench_drt.py                    # 10,000 requests, 50 vehicles, both networks
     python benchmarks/bench_drt.py --size large       # 100,000 requests, 500 vehicles (not in CI)
     python benchmarks/bench_drt.py --size small --network embedded
+    python benchmarks/bench_drt.py --size large --network embedded --hours 2   # 06:00-08:00
+
+``--hours H`` keeps the size's request rate and fleet but simulates only the first H hours
+of the day (``requests x H / 16``), for a quicker look at the large case.
 """
 
 from __future__ import annotations
@@ -59,6 +63,7 @@ SIZES = {
     "large": dict(requests=100_000, vehicles=500, compare_every=2_000),
 }
 DAY = (6 * 3600.0, 22 * 3600.0)
+DAY_HOURS = (DAY[1] - DAY[0]) / 3600.0
 MATSIM_RATE = 280_000 / (20 * 60)  # ~230 requests/s (MATSim DRT, 6,000 vehicles, laptop)
 
 
@@ -73,6 +78,7 @@ class _Stats:
     rows_pruned: int = 0
     rows_exhaustive: int = 0
     mismatches: list = field(default_factory=list)
+    engine: object = None  # the pruned engine (its counters are reported)
 
 
 STATS = _Stats()
@@ -99,6 +105,7 @@ class ComparedInsertion:
     def __init__(self, tt, *, config=None, prune: bool = True) -> None:
         self.pruned = InsertionEngine(tt, config=config, prune=True)
         self.exhaustive = InsertionEngine(tt, config=config, prune=False)
+        STATS.engine = self.pruned
 
     def dispatch(self, requests, vehicles, *, now_s=None) -> DispatchResult:
         fleet = list(vehicles)
@@ -164,7 +171,8 @@ def grid_20k(rng: np.random.Generator, n_addresses: int = 2_000) -> tuple[object
                            f"{time.perf_counter() - t0:.1f} s)")
 
 
-def make_world(tt, nodes: np.ndarray, n_req: int, n_veh: int, seed: int) -> World:
+def make_world(tt, nodes: np.ndarray, n_req: int, n_veh: int, seed: int,
+               day: tuple[float, float] = DAY) -> World:
     rng = stream(seed, "bench-drt")
     n = nodes.size
     o = nodes[rng.integers(0, n, size=3 * n_req)]
@@ -175,7 +183,7 @@ def make_world(tt, nodes: np.ndarray, n_req: int, n_veh: int, seed: int) -> Worl
     if ok.size < n_req:
         raise SystemExit("not enough connected origin/destination pairs")
     o, d = o[ok], d[ok]
-    t = np.sort(rng.uniform(*DAY, size=n_req))
+    t = np.sort(rng.uniform(*day, size=n_req))
     pre = rng.random(n_req) < 0.2
     lead = rng.uniform(3600.0, 24 * 3600.0, size=n_req)
     pax = rng.choice([1, 2, 3], p=[0.8, 0.15, 0.05], size=n_req)
@@ -197,12 +205,14 @@ def make_world(tt, nodes: np.ndarray, n_req: int, n_veh: int, seed: int) -> Worl
                  vehicle_types={"drt_sedan": sedan}, sample_requests=lambda rng: [], drt=svc)
 
 
-def run(label: str, tt, nodes: np.ndarray, size: dict, seed: int, every: int) -> float:
+def run(label: str, tt, nodes: np.ndarray, size: dict, seed: int, every: int,
+        hours: float = DAY_HOURS) -> float:
     global STATS
     STATS = _Stats()
     COMPARE_EVERY[0] = every
     t0 = time.perf_counter()
-    world = make_world(tt, nodes, size["requests"], size["vehicles"], seed)
+    world = make_world(tt, nodes, size["requests"], size["vehicles"], seed,
+                       (DAY[0], DAY[0] + hours * 3600.0))
     setup = time.perf_counter() - t0
     t0 = time.perf_counter()
     PROGRESS.update(every=max(size["requests"] // 10, 1), t0=t0)
@@ -220,6 +230,13 @@ def run(label: str, tt, nodes: np.ndarray, size: dict, seed: int, every: int) ->
     print(f"  dispatcher: {STATS.dispatch_s:7.1f} s = {n / STATS.dispatch_s:7.0f} requests/s "
           f"(pruned insertion only); rest of the model {wall - STATS.dispatch_s:.1f} s")
     rej = df.loc[df["status"] == "rejected", "reject_reason"].value_counts().to_dict()
+    eng = STATS.engine
+    fa = getattr(eng, "_fleet", None)
+    if fa is not None and hasattr(fa, "n_rebuilt"):
+        print(f"  per request: {fa.n_rebuilt / n:.1f} vehicle rows rebuilt, "
+              f"{fa.n_shifted / n:.1f} shifted (waiting vehicles); "
+              f"{eng.n_evaluated_rows / n:,.0f} candidate insertions simulated, "
+              f"{eng.n_bound_skipped / n:,.0f} skipped by the cost bound")
     print(f"  served {served:.1%}, mean wait {df.loc[df.status == 'served', 'wait_min'].mean():.1f}"
           f" min, shared {df.loc[df.status == 'served', 'shared'].mean():.0%}; rejected {rej}")
     if STATS.compared:
@@ -242,9 +259,15 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--seed", type=int, default=7)
     ap.add_argument("--compare-every", type=int, default=None,
                     help="also dispatch every N-th request exhaustively (0: never)")
+    ap.add_argument("--hours", type=float, default=DAY_HOURS,
+                    help=f"simulate only the first H hours of the {DAY_HOURS:.0f}-hour day, at "
+                         "the size's request rate (default: all)")
     args = ap.parse_args(argv)
+    if not 0 < args.hours <= DAY_HOURS:
+        ap.error(f"--hours must be in (0, {DAY_HOURS:.0f}], got {args.hours}")
     logging.basicConfig(level=logging.WARNING)
-    size = SIZES[args.size]
+    size = dict(SIZES[args.size])
+    size["requests"] = max(1, round(size["requests"] * args.hours / DAY_HOURS))
     every = size["compare_every"] if args.compare_every is None else args.compare_every
     rng = np.random.default_rng(args.seed)
     rates = {}
@@ -252,12 +275,12 @@ def main(argv: list[str] | None = None) -> int:
         t0 = time.perf_counter()
         tt, nodes, label = embedded_network()
         label += f"; network + oracle {time.perf_counter() - t0:.1f} s"
-        rates["embedded"] = run(label, tt, nodes, size, args.seed, every)
+        rates["embedded"] = run(label, tt, nodes, size, args.seed, every, args.hours)
     if args.network in ("grid", "both"):
         t0 = time.perf_counter()
         tt, nodes, label = grid_20k(rng)
         label += f"; setup {time.perf_counter() - t0:.1f} s"
-        rates["grid"] = run(label, tt, nodes, size, args.seed, every)
+        rates["grid"] = run(label, tt, nodes, size, args.seed, every, args.hours)
     print(f"\nreference: MATSim DRT ~{MATSIM_RATE:.0f} requests/s (280,000 requests, 6,000 "
           "vehicles, ~20 min on a laptop, incl. its traffic simulation)")
     for name, r in rates.items():

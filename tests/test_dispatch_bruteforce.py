@@ -285,10 +285,13 @@ def generate(ri: Callable[[int, int], int]) -> Instance:
 def run_and_compare(inst: Instance) -> list[bool]:
     """Dispatch the instance's requests one by one, checking each against brute force.
 
-    Returns per request whether it was infeasible. Also checks pruning on == off.
+    Returns per request whether it was infeasible. Also checks pruning on == off, and
+    with the cost bound used on every request (not only on those with many candidates).
     """
     tt = MatrixTravelTimes(np.array(inst.T), np.array(inst.D))
     pruned = InsertionEngine(tt, config=inst.cfg, prune=True)
+    bounded = InsertionEngine(tt, config=inst.cfg, prune=True)
+    bounded.bound_min_rows = 0
     full = InsertionEngine(tt, config=inst.cfg, prune=False)
     vehicles = list(inst.vehicles)
     infeasible = []
@@ -297,6 +300,7 @@ def run_and_compare(inst: Instance) -> list[bool]:
         got = pruned.insert(req, vehicles, now_s=inst.now)
         ref = full.insert(req, vehicles, now_s=inst.now)
         assert got == ref, "pruning changed the result"
+        assert bounded.insert(req, vehicles, now_s=inst.now) == ref, "the cost bound did"
         infeasible.append(not exp.accepted)
         if exp.accepted:
             assert isinstance(got, Assignment), (exp, got)

@@ -2,6 +2,17 @@
 
 Internal to :mod:`tomakomai_maas.dispatch`. The limits stored for existing stops are the
 "no worse than now" ones (see :mod:`tomakomai_maas.dispatch.insertion`).
+
+Keeping the arrays up to date between dispatcher calls (:meth:`FleetArrays.sync`) costs
+little: a vehicle's row is rebuilt (a Python loop over its plan) only when its
+``VehicleState`` object changed. When only its start time moved (it stands at a stop,
+waiting for a pick-up, so its start is ``now``), the row is *shifted* instead, vectorised
+over the fleet, if the new start provably gives the same schedule from the first stop on:
+the service at the first stop starts at the same time (the wait absorbs the shift) and, for
+a first stop that is a drop-off, the arrival is the same too. Then only the start, the
+first leg (its duration can change with time-dependent travel times) and the driving time
+accumulated after it change; they are recomputed with the same floating-point operations
+as a rebuild, so the arrays are bit-for-bit those of a rebuild (tests compare the two).
 """
 
 from __future__ import annotations
@@ -23,11 +34,13 @@ INF = math.inf
 
 @dataclass
 class _Row:
-    """Per-vehicle arrays derived from its current plan (cached per state object + start)."""
+    """Per-vehicle arrays derived from its current plan scheduled from ``start_s``."""
 
     vehicle: VehicleState
     start_s: float
     nodes: list[int]
+    arr: list[float]  # arrival at each stop
+    leg: list[float]  # driving time of the leg to each stop
     earliest: list[float]
     latest_eff: list[float]
     service: list[float]
@@ -46,6 +59,8 @@ class _Row:
 
 def _build_row(v: VehicleState, start: float, tt: TravelTimeProvider, rtd: bool) -> _Row:
     nodes: list[int] = []
+    arrs: list[float] = []
+    legs: list[float] = []
     earliest: list[float] = []
     latest_eff: list[float] = []
     service: list[float] = []
@@ -74,6 +89,8 @@ def _build_row(v: VehicleState, start: float, tt: TravelTimeProvider, rtd: bool)
         else:
             mr = max(s.max_ride_s, arr - slot_start[slot])
         nodes.append(s.node)
+        arrs.append(arr)
+        legs.append(leg)
         earliest.append(s.earliest_s)
         latest_eff.append(max(s.latest_s, st))
         service.append(s.service_s)
@@ -97,7 +114,8 @@ def _build_row(v: VehicleState, start: float, tt: TravelTimeProvider, rtd: bool)
     if rtd and v.depot is not None:
         end = leg_of(end, prev, v.depot)[0]
     return _Row(
-        v, start, nodes, earliest, latest_eff, service, delta, slots, is_drop, maxride, deps,
+        v, start, nodes, arrs, legs, earliest, latest_eff, service, delta, slots, is_drop,
+        maxride, deps,
         load_before, drive_before, slot_start, max(v.shift_end_s, end), drive, dist,
     )
 
@@ -107,32 +125,47 @@ class FleetArrays:
 
     Row ``k`` describes ``vehicles[k]``; stop columns ``0..L-1`` its current plan as
     scheduled from its start ``max(available_s, shift_start_s, now_s)``; ``prev_*`` column
-    ``k`` the state just before stop ``k`` (column 0: the start). Per-vehicle rows are
-    cached by the identity of the ``VehicleState`` object and its start time.
+    ``k`` the state just before stop ``k`` (column 0: the start). A row is rebuilt when its
+    ``VehicleState`` object is not the one of the previous call (pass unchanged vehicles as
+    the same objects), or when its start moved and the shift rule (module docstring) does
+    not apply.
     """
 
     _STOP_FIELDS = (
-        ("nodes", np.intp, 0), ("earliest", np.float64, -INF), ("latest_eff", np.float64, INF),
+        ("nodes", np.intp, 0), ("arr", np.float64, np.nan), ("leg", np.float64, 0.0),
+        ("earliest", np.float64, -INF), ("latest_eff", np.float64, INF),
         ("service", np.float64, 0.0), ("delta", np.int64, 0), ("slot", np.intp, 0),
         ("is_drop", bool, False), ("maxride_eff", np.float64, INF), ("dep", np.float64, np.nan),
+    )
+    # per-vehicle arrays with one column per stop (+1 for prev_*, load/drive before) or slot
+    _PREV_FIELDS = (
+        ("prev_node", np.intp, 0), ("prev_dep", np.float64, INF), ("load_before", np.int64, 0),
+        ("drive_before", np.float64, 0.0),
     )
 
     def __init__(self, tt: TravelTimeProvider, return_to_depot: bool) -> None:
         self.tt = tt
         self.rtd = return_to_depot
         self.vehicles: tuple[VehicleState, ...] = ()
-        self.rows: list[_Row] = []
+        self.n_rebuilt = 0  # rows rebuilt from the plan (for benchmarks and tests)
+        self.n_shifted = 0  # rows whose start moved and were shifted, not rebuilt
 
     def _alloc(self, n: int, width: int, slots: int) -> None:
         self.width, self.n_slots = width, slots
         for name, dtype, fill in self._STOP_FIELDS:
             setattr(self, name, np.full((n, width), fill, dtype=dtype))
         # prev_* column k = state before stop k (k = 0..width); pads: dep = inf
-        self.prev_node = np.zeros((n, width + 1), dtype=np.intp)
-        self.prev_dep = np.full((n, width + 1), INF)
-        self.load_before = np.zeros((n, width + 1), dtype=np.int64)
-        self.drive_before = np.zeros((n, width + 1))
+        for name, dtype, fill in self._PREV_FIELDS:
+            setattr(self, name, np.full((n, width + 1), fill, dtype=dtype))
         self.slot_start = np.full((n, slots), np.nan)
+
+    def _grow(self, width: int) -> None:
+        """Widen every array to ``width`` stops, keeping the rows (pads as :meth:`_alloc`)."""
+        old = {name: getattr(self, name) for name, _, _ in self._STOP_FIELDS + self._PREV_FIELDS}
+        old["slot_start"] = self.slot_start
+        self._alloc(len(self.vehicles), width, width)
+        for name, arr in old.items():
+            getattr(self, name)[:, :arr.shape[1]] = arr
 
     def _write(self, k: int, row: _Row) -> None:
         n = len(row.nodes)
@@ -184,7 +217,41 @@ class FleetArrays:
         self.range_m = np.full(n, INF)
         width = max([len(v.plan) for v in vehicles], default=0)
         self._alloc(n, max(width, 1), max(width, 1))
-        self.rows = [None] * n  # type: ignore[list-item]
+
+    def _shift(self, idx: np.ndarray, start: np.ndarray) -> np.ndarray:
+        """Move the start of unchanged vehicles ``idx`` (with a plan) to ``start`` where the
+        schedule from the first stop on cannot change; returns the rows that need a rebuild.
+
+        Same schedule from the first stop on: the first service starts at the same time
+        (``max(arrival, earliest)``) and, at a drop-off, the arrival is the same (its ride
+        limit is relaxed to the ride so far); every later time is a function of the first
+        departure. The first leg's duration may still change (time-dependent times): then
+        the driving time before each later stop is summed again, in the same order as a
+        rebuild does.
+        """
+        node0 = self.nodes[idx, 0]
+        arr, leg = leg_fn(self.tt)(start, self.node[idx], node0)
+        arr = np.asarray(arr, dtype=np.float64)
+        leg = np.asarray(leg, dtype=np.float64)
+        e0 = self.earliest[idx, 0]
+        old_arr = self.arr[idx, 0]
+        same = (np.maximum(arr, e0) == np.maximum(old_arr, e0)) & (
+            ~self.is_drop[idx, 0] | (arr == old_arr))
+        ok = idx[same]
+        if ok.size:
+            arr, leg = arr[same], leg[same]
+            self.start[ok] = start[same]
+            self.prev_dep[ok, 0] = start[same]
+            self.arr[ok, 0] = arr
+            new_leg = leg != self.leg[ok, 0]
+            self.leg[ok, 0] = leg
+            for k in ok[new_leg].tolist():
+                n = int(self.L[k])
+                drive = np.add.accumulate(self.leg[k, :n])  # sequential, like the rebuild
+                self.drive_before[k, 1:n + 1] = drive
+                self.drive_total[k] = drive[-1]
+            self.n_shifted += int(ok.size)
+        return idx[~same]
 
     def sync(self, vehicles: Sequence[VehicleState], now_s: float) -> None:
         """Bring the arrays up to date with ``vehicles`` as seen at ``now_s``."""
@@ -222,18 +289,18 @@ class FleetArrays:
                 back = leg_fn(self.tt)(end, self.node[idle], self.depot[idle])[0]
                 end = np.where(self.has_depot[idle], back, end)
             self.shift_end_eff[idle] = np.maximum(self.shift_end[idle], end)
-        stale = np.flatnonzero(is_changed | (moved & (self.L > 0))).tolist()
+        waiting = np.flatnonzero(moved & ~is_changed & (self.L > 0))
+        if waiting.size:
+            with np.errstate(invalid="ignore"):
+                waiting = self._shift(waiting, start[waiting])
+        stale = sorted(changed + waiting.tolist())
         if not stale:
             return
         need_w = max(len(vehicles[k].plan) for k in stale)
-        if need_w > self.width:  # grow; rewrite every row from its cache
-            self._alloc(n, need_w, need_w)
-            stale = list(range(n))
+        if need_w > self.width:
+            self._grow(need_w)
         for k in stale:
-            v = vehicles[k]
-            s = float(start[k])
-            row = self.rows[k]
-            if row is None or row.vehicle is not v or row.start_s != s:
-                with np.errstate(invalid="ignore"):
-                    row = self.rows[k] = _build_row(v, s, self.tt, self.rtd)
+            with np.errstate(invalid="ignore"):
+                row = _build_row(vehicles[k], float(start[k]), self.tt, self.rtd)
             self._write(k, row)
+        self.n_rebuilt += len(stale)
