@@ -118,3 +118,21 @@ def test_progress_bar_only_on_a_terminal_and_not_when_quiet() -> None:
     bar(4, 4)
     assert "\r  sweep [" in tty.text and "point 3 [##############################] 4/4" in tty.text
     assert tty.text.endswith("\n")
+
+
+def test_sweep_refuses_an_output_under_a_file_before_simulating(
+        scenario: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str],
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    import tomakomai_maas.metrics.compare as mcmp
+
+    def no_sweep(*a: object, **k: object) -> None:
+        raise AssertionError("simulated before checking the output folder")
+
+    monkeypatch.setattr(mcmp, "sweep", no_sweep)
+    blocker = tmp_path / "notes.txt"
+    blocker.write_text("mine", encoding="utf-8")
+    rc = main(["sweep", str(scenario), "--grid", "demand.scale=1", "-r", "1", "-o",
+               str(blocker / "sw"), "-j", "1", "--quiet"])
+    assert rc == 2
+    assert "notes.txt is a file, not a folder" in capsys.readouterr().err
+    assert blocker.read_text(encoding="utf-8") == "mine"

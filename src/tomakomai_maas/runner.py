@@ -317,7 +317,7 @@ def _reserve_run_dir(root: Path, run_id: str | None, *, force: bool) -> tuple[st
     second, the second finds it and takes ``<id>-2``); an id whose run or failed run exists
     is skipped, so nothing already written is replaced.
     """
-    _make_results_root(root)
+    make_output_dir(root)
     if run_id is not None:
         if (not run_id.strip() or "/" in run_id or os.sep in run_id
                 or run_id.startswith(".")):
@@ -345,7 +345,7 @@ def _reserve_run_dir(root: Path, run_id: str | None, *, force: bool) -> tuple[st
     raise AssertionError("unreachable")  # pragma: no cover
 
 
-def _make_results_root(root: Path) -> None:
+def make_output_dir(root: Path) -> None:
     """``root`` as a folder, or an :class:`OutputError` saying which part of it is a file."""
     try:
         root.mkdir(parents=True, exist_ok=True)

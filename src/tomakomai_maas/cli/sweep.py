@@ -62,6 +62,9 @@ def _cmd_sweep(args: argparse.Namespace) -> int:
         sc = load_scenario(args.scenario, args.overrides)
         out = Path(sc.output.dir) / "sweep" / dt.datetime.now().strftime("%Y%m%d-%H%M%S")
     kpis = args.kpi or list(DEFAULT_KPIS)
+    from tomakomai_maas.runner import make_output_dir
+
+    make_output_dir(out)  # an unusable -o fails now, not after the simulations
     bar = progress_bar("sweep", quiet=quiet)
     with get_executor(scheduler=args.scheduler, workers=args.workers) as ex:
         result = sweep(args.scenario, grid, overrides=args.overrides,
