@@ -223,9 +223,9 @@ def probe_scheduler(address: str, *, timeout_s: float = PROBE_TIMEOUT_S) -> str 
     within 3 s", ...). DNS lookup included in the time limit; like the OpenStreetMap probe of
     :mod:`tomakomai_maas.network.online`, so an unreachable cluster fails in seconds.
     """
-    import socket
-    import threading
     from urllib.parse import urlparse
+
+    from tomakomai_maas.network.online import tcp_probe
 
     try:
         parsed = urlparse(address)
@@ -234,21 +234,8 @@ def probe_scheduler(address: str, *, timeout_s: float = PROBE_TIMEOUT_S) -> str 
         return f"bad address: {exc}"
     if not host or port is None:
         return "the address needs a host and a port, e.g. tcp://10.0.0.5:8786"
-    outcome: dict[str, str | None] = {}
-
-    def attempt() -> None:
-        try:
-            with socket.create_connection((host, port), timeout=timeout_s):
-                outcome["reason"] = None
-        except OSError as exc:
-            outcome["reason"] = exc.strerror or type(exc).__name__
-
-    t = threading.Thread(target=attempt, name="tomakomai-maas-dask-probe", daemon=True)
-    t.start()
-    t.join(timeout_s + 0.5)
-    if "reason" not in outcome:
-        return f"no answer within {timeout_s:g} s"
-    return outcome["reason"]
+    return tcp_probe(host, port, timeout_s=timeout_s,
+                     describe=lambda e: e.strerror or type(e).__name__)
 
 
 def _collect(futures: list[Any], progress: ProgressFn | None) -> list[Any]:

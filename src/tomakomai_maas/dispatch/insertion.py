@@ -450,15 +450,27 @@ class InsertionEngine:
         """Per candidate row, its cost up to rounding, less what needs the simulation.
 
         With departure-independent leg times the added driving time is known without
-        simulating: ``a -> O -> D -> b`` replaces ``a -> b`` when ``i == j``; ``a -> O -> b``
-        and ``c -> D -> e`` replace ``a -> b`` and ``c -> e`` otherwise (``a``/``c`` the stops
-        before positions ``i``/``j``, ``b``/``e`` the old stops at them, absent at the end).
-        The wait is exact (the pick-up time is known); the ride counts as 0. ``None`` when
+        simulating (:meth:`_added`). The wait is exact (the pick-up time is known); the ride counts as 0. ``None`` when
         leg times depend on the departure time (no bound then).
         """
         t = self._static_times()
         if t is None:
             return None
+        cfg = self.config
+        lb = cfg.drive_weight * self._added(
+            lambda x, y: np.asarray(t(x, y), dtype=np.float64), req, veh, i, j)
+        if cfg.wait_weight:
+            p_start = np.maximum(arr_p[veh, i], req.earliest_pickup_s)
+            lb = lb + cfg.wait_weight * (p_start - req.earliest_pickup_s)
+        return lb
+
+    def _added(self, m: Any, req: DrtRequest, veh: np.ndarray, i: np.ndarray,
+               j: np.ndarray) -> np.ndarray:
+        """What inserting pick-up at ``i`` and drop-off at ``j`` adds to a plan in the metric
+        ``m(from_nodes, to_nodes)`` (times or distances): ``a -> O -> D -> b`` replaces
+        ``a -> b`` when ``i == j``; ``a -> O -> b`` and ``c -> D -> e`` replace ``a -> b`` and
+        ``c -> e`` otherwise (``a``/``c`` the stops before positions ``i``/``j``, ``b``/``e``
+        the old stops at them, absent at the end of the plan). Arithmetic in ``m``'s dtype."""
         f = self._fleet
         L = f.L[veh]
         o, dn = req.origin, req.dest
@@ -467,16 +479,10 @@ class InsertionEngine:
         c = f.prev_node[veh, j]
         e = f.prev_node[veh, np.minimum(j + 1, f.width)]
         zero = np.zeros(veh.size)
-        t_ao = np.asarray(t(a, o), dtype=np.float64)
-        add_same = t_ao + t(o, dn) + np.where(i < L, t(dn, b) - np.asarray(t(a, b), float), zero)
-        add_split = (t_ao + t(o, b) - np.asarray(t(a, b), float) + t(c, dn)
-                     + np.where(j < L, t(dn, e) - np.asarray(t(c, e), float), zero))
-        cfg = self.config
-        lb = cfg.drive_weight * np.where(i == j, add_same, add_split)
-        if cfg.wait_weight:
-            p_start = np.maximum(arr_p[veh, i], req.earliest_pickup_s)
-            lb = lb + cfg.wait_weight * (p_start - req.earliest_pickup_s)
-        return lb
+        ao, ab = m(a, o), m(a, b)
+        add_same = ao + m(o, dn) + np.where(i < L, m(dn, b) - ab, zero)
+        add_split = ao + m(o, b) - ab + m(c, dn) + np.where(j < L, m(dn, e) - m(c, e), zero)
+        return np.where(i == j, add_same, add_split)
 
     def _rows_bounded(self, req: DrtRequest, veh: np.ndarray, ipos: np.ndarray,
                       jpos: np.ndarray, width: int, arr_p: np.ndarray, lb: np.ndarray, *,
@@ -617,10 +623,7 @@ class InsertionEngine:
         ``max(range_m, the current plan's distance)`` become ``BATTERY``.
 
         Distances do not depend on time, so the new plan's distance is the old one plus
-        what the insertion adds: ``a -> O -> D -> b`` replaces ``a -> b`` when ``i == j``;
-        ``a -> O -> b`` and ``c -> D -> e`` replace ``a -> b`` and ``c -> e`` otherwise
-        (``a``/``c`` the stops before positions ``i``/``j``, ``b``/``e`` the old stops at
-        them, absent at the end of the plan); the last stop may change the drive back.
+        what the insertion adds (:meth:`_added`); the last stop may change the drive back.
         """
         f = self._fleet
         sel = np.flatnonzero((stage == FEASIBLE) & np.isfinite(f.range_m[veh]))
@@ -629,17 +632,10 @@ class InsertionEngine:
         d = self.tt.dist_m
         v, i, j = veh[sel], i[sel], j[sel]
         L = f.L[v]
-        o, dn = req.origin, req.dest
-        a = f.prev_node[v, i]
-        b = f.prev_node[v, np.minimum(i + 1, f.width)]
-        c = f.prev_node[v, j]
-        e = f.prev_node[v, np.minimum(j + 1, f.width)]
+        dn = req.dest
         zero = np.zeros(v.size)
         with np.errstate(invalid="ignore"):
-            add_same = d(a, o) + d(o, dn) + np.where(i < L, d(dn, b) - d(a, b), zero)
-            add_split = (d(a, o) + d(o, b) - d(a, b) + d(c, dn)
-                         + np.where(j < L, d(dn, e) - d(c, e), zero))
-            added = np.where(i == j, add_same, add_split)
+            added = self._added(d, req, v, i, j)
             last_old = f.prev_node[v, L]
             last_new = np.where(j == L, dn, last_old)
             back_old = np.where(f.has_depot[v], d(last_old, f.depot[v]), zero)

@@ -190,6 +190,10 @@ class AccessibilityConfig(AccessConfig):
         "the generated demand's zones (only its keep_zones when set), else the embedded zones "
         "when the network is the embedded one (otherwise no accessibility table).")
 
+    def settings(self) -> AccessConfig:
+        """The :class:`AccessConfig` part (what :func:`accessibility_table` takes)."""
+        return AccessConfig(**{k: getattr(self, k) for k in AccessConfig.model_fields})
+
 
 # --------------------------------------------------------------------------- DRT areas
 @dataclass(frozen=True)
@@ -530,8 +534,7 @@ def scenario_accessibility(sc: Any, world: World, walk: Any) -> pd.DataFrame | N
     zones = scenario_zones(sc)
     if zones is None:
         return None
-    base = AccessConfig(**{k: getattr(cfg, k) for k in AccessConfig.model_fields})
-    return accessibility_table(world, zones, walk, config=base,
+    return accessibility_table(world, zones, walk, config=cfg.settings(),
                                drt_areas=drt_areas_of_world(world),
                                car_availability=household_car_shares(sc))
 

@@ -78,19 +78,23 @@ def cache_path(query: OnlineQuery, cache_dir: str | os.PathLike[str] | None = No
     return base / "graphs" / f"{query.slug()}-{digest}.graphml"
 
 
-def _probe(host: str, *, timeout_s: float) -> str | None:
-    """Try a TCP connection to ``host:443`` within ``timeout_s`` (DNS included).
+def tcp_probe(host: str, port: int, *, timeout_s: float,
+              describe: Callable[[OSError], str] = lambda e: f"{type(e).__name__}: {e}"
+              ) -> str | None:
+    """Try a TCP connection to ``host:port`` within ``timeout_s`` (DNS included, in a daemon
+    thread so a hanging lookup cannot block the caller).
 
-    Returns ``None`` when it connects, else a short reason.
+    Returns ``None`` when it connects, else a short reason (``describe(error)``, or "no answer
+    within N s").
     """
     outcome: dict[str, str | None] = {}
 
     def attempt() -> None:
         try:
-            with socket.create_connection((host, 443), timeout=timeout_s):
+            with socket.create_connection((host, port), timeout=timeout_s):
                 outcome["reason"] = None
         except OSError as exc:
-            outcome["reason"] = f"{type(exc).__name__}: {exc}"
+            outcome["reason"] = describe(exc)
 
     t = threading.Thread(target=attempt, name="tomakomai-maas-probe", daemon=True)
     t.start()
@@ -142,7 +146,7 @@ def _download(query: OnlineQuery, *, timeout_s: float, download_timeout_s: float
         t.start()
         t.join(timeout_s)
         if t.is_alive():
-            reason = _probe(host, timeout_s=timeout_s)
+            reason = tcp_probe(host, 443, timeout_s=timeout_s)
             if reason is not None:
                 raise _offline_error(query, reason, host)
             log.info("connected to %s; waiting for the download of %s", host, query.label)

@@ -493,8 +493,7 @@ def _zones_layer(run: RunData, zones: pd.DataFrame, areas: Sequence[DrtArea],
     from tomakomai_maas.report.choropleth import zone_geometries
 
     if access_config is None:  # the scenario's own settings (its accessibility section)
-        cfg = run.scenario.accessibility
-        access_config = AccessConfig(**{k: getattr(cfg, k) for k in AccessConfig.model_fields})
+        access_config = run.scenario.accessibility.settings()
     table = accessibility_table(run.world, zones, run.context.walk_oracle,
                                 config=access_config, drt_areas=areas)
     return gpd.GeoDataFrame(table, geometry=zone_geometries(table, style="voronoi"), crs=CRS)
